@@ -1,0 +1,147 @@
+#!/usr/bin/env node
+/**
+ * Builds the `openclaw` binary into packages/cli/dist:
+ *   - one ESM bundle per command (dist/commands/<topic>/<name>.js) plus shared chunks, so running a
+ *     command loads only its own code; third-party libraries are bundled except @oclif/core;
+ *   - dist/run.js (the entry) and the oclif hooks;
+ *   - packages/cli/oclif.manifest.json, so listing and help never import a command module.
+ * Commands are gathered from each package named in packages/cli/package.json `openclaw.packages`:
+ * every file under that package's src/commands/ is a command whose id is its path.
+ */
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const cliDir = join(root, 'packages/cli');
+const cliPkg = JSON.parse(readFileSync(join(cliDir, 'package.json'), 'utf8'));
+const dist = join(cliDir, 'dist');
+
+function packageDir(name) {
+  for (const d of readdirSync(join(root, 'packages'))) {
+    const p = join(root, 'packages', d, 'package.json');
+    if (existsSync(p) && JSON.parse(readFileSync(p, 'utf8')).name === name) return join(root, 'packages', d);
+  }
+  throw new Error(`package ${name} listed in packages/cli/package.json is not in packages/`);
+}
+
+function walk(dir) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    return statSync(p).isDirectory() ? walk(p) : [p];
+  });
+}
+
+/** Command files: src/commands/**\/*.ts except index.ts-less helpers (files starting with `_`) and tests. */
+const entryPoints = {};
+const owners = {};
+for (const name of cliPkg.openclaw.packages) {
+  const commandsDir = join(packageDir(name), 'src/commands');
+  for (const file of walk(commandsDir)) {
+    if (!file.endsWith('.ts') || file.endsWith('.test.ts') || file.split(sep).pop().startsWith('_')) continue;
+    const rel = relative(commandsDir, file).slice(0, -3);
+    const id = rel
+      .split(sep)
+      .filter((p) => p !== 'index')
+      .join(':');
+    if (owners[id]) throw new Error(`command ${id} is defined by both ${owners[id]} and ${name}`);
+    owners[id] = name;
+    entryPoints[`commands/${rel}`] = file;
+  }
+}
+entryPoints.run = join(cliDir, 'src/run.ts');
+for (const file of walk(join(cliDir, 'src/hooks'))) entryPoints[`hooks/${relative(join(cliDir, 'src/hooks'), file).slice(0, -3)}`] = file;
+for (const file of walk(join(cliDir, 'src/commands'))) {
+  const rel = relative(join(cliDir, 'src/commands'), file).slice(0, -3);
+  entryPoints[`commands/${rel}`] = file;
+}
+// Extra runnable entries packages need at run time (workers, sandbox probes): `openclaw.entries`.
+for (const name of cliPkg.openclaw.packages) {
+  const pkg = JSON.parse(readFileSync(join(packageDir(name), 'package.json'), 'utf8'));
+  for (const [out, src] of Object.entries(pkg.openclaw?.entries ?? {})) entryPoints[out] = join(packageDir(name), src);
+}
+
+/**
+ * @oclif/core is CommonJS whose modules `require` their whole graph at load time (help rendering,
+ * templating, globbing, semver), ~25 ms before any command runs. This rewrites its top-level
+ * `const x = require("y")` into a proxy that loads y on first use, so a command pays only for what
+ * it touches (SPEC §9: start-up ≤ 2.5× `node -e 0`). Behaviour is unchanged: the same modules load,
+ * later.
+ */
+const lazyRequires = {
+  name: 'lazy-requires',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]@oclif[\\/]core[\\/]lib[\\/].*\.js$/ }, async (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const contents = source.replace(
+        /^(const|var) (\w+) = ((?:__importDefault|__importStar)\()?require\(("[^"]+")\)(\))?;$/gm,
+        (_m, kind, name, wrap, spec, close) => `${kind} ${name} = __ocLazy(() => ${wrap ?? ''}require(${spec})${close ?? ''});`,
+      );
+      const helper =
+        'function __ocLazy(load) { let m; const t = () => (m ??= load()); return new Proxy({}, {' +
+        ' get: (_, k) => t()[k], set: (_, k, v) => ((t()[k] = v), true), has: (_, k) => k in t(),' +
+        ' ownKeys: () => Reflect.ownKeys(t()),' +
+        ' getOwnPropertyDescriptor: (_, k) => { const d = Reflect.getOwnPropertyDescriptor(t(), k); if (d) d.configurable = true; return d; } }); }\n';
+      return { contents: helper + contents, loader: 'js' };
+    });
+  },
+};
+
+/**
+ * Two of oclif's dependencies cost more at start-up than everything we run: `debug` (tty and
+ * supports-color probing on every start) and `wsl-utils` (child_process and PowerShell helpers, only
+ * to learn whether this is WSL). They are replaced by shims with the same behaviour for oclif's use:
+ * the real `debug` still loads when DEBUG is set; WSL detection uses `is-wsl`, as wsl-utils does.
+ */
+const lightDependencies = {
+  name: 'light-dependencies',
+  setup(build) {
+    build.onResolve({ filter: /^(debug|wsl-utils)$/ }, (args) =>
+      args.importer.includes('@oclif') && !args.importer.includes('light-shim')
+        ? { path: args.path, namespace: 'light-shim', pluginData: { resolveDir: args.resolveDir } }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'light-shim' }, (args) => ({
+      resolveDir: args.pluginData.resolveDir,
+      loader: 'js',
+      contents:
+        args.path === 'debug'
+          ? `const off = Object.assign(() => {}, { enabled: false, log() {}, extend: () => off, destroy() {} });
+             module.exports = (namespace) => process.env.DEBUG ? require('debug')(namespace) : Object.assign(() => {}, off, { namespace });
+             module.exports.enabled = () => false;`
+          : `import isWsl from 'is-wsl'; export { isWsl };`,
+    }));
+  },
+};
+
+rmSync(dist, { recursive: true, force: true });
+await esbuild.build({
+  entryPoints,
+  outdir: dist,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node22',
+  external: [...(cliPkg.openclaw.external ?? [])],
+  chunkNames: 'chunks/[name]-[hash]',
+  // Bundled CommonJS dependencies may call require(); give ESM chunks one.
+  banner: { js: "import { createRequire as __ocCreateRequire } from 'node:module'; const require = __ocCreateRequire(import.meta.url);" },
+  legalComments: 'none',
+  plugins: [lazyRequires, lightDependencies],
+  logLevel: 'warning',
+  metafile: false,
+});
+
+// The manifest: load every command once (build time only) and cache its flags, args and help.
+const require = createRequire(join(cliDir, 'package.json'));
+const { Plugin } = await import(require.resolve('@oclif/core'));
+const plugin = new Plugin({ root: cliDir, ignoreManifest: true, errorOnManifestCreate: true, isRoot: true, type: 'core' });
+await plugin.load();
+const manifest = plugin.manifest;
+writeFileSync(join(cliDir, 'oclif.manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+const ids = Object.keys(manifest.commands).sort();
+process.stderr.write(`build: ${ids.length} commands → packages/cli/dist\n`);
