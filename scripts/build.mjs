@@ -75,12 +75,21 @@ const lazyRequires = {
   name: 'lazy-requires',
   setup(build) {
     build.onLoad({ filter: /[\\/]@oclif[\\/]core[\\/]lib[\\/].*\.js$/ }, async (args) => {
-      const source = readFileSync(args.path, 'utf8');
+      const source = readFileSync(args.path, 'utf8')
+        // WSL detection without loading another module (see lightDependencies)
+        .replace(
+          "(await import('wsl-utils')).isWsl",
+          "require('node:fs').existsSync('/proc/version') && /microsoft/i.test(require('node:fs').readFileSync('/proc/version', 'utf8')) && !process.env.container",
+        )
+        // node:fs/promises costs ~3 ms to load, and each awaited call a thread-pool round trip; oclif
+        // reads a handful of small files at start-up, which the synchronous calls do faster.
+        .replace(/require\("node:fs\/promises"\)/g, '__ocFsPromises()');
       const contents = source.replace(
         /^(const|var) (\w+) = ((?:__importDefault|__importStar)\()?require\(("[^"]+")\)(\))?;$/gm,
         (_m, kind, name, wrap, spec, close) => `${kind} ${name} = __ocLazy(() => ${wrap ?? ''}require(${spec})${close ?? ''});`,
       );
       const helper =
+        'let __ocFsP; function __ocFsPromises() { const fs = require("node:fs"), { promisify } = require("node:util"); return (__ocFsP ??= new Proxy({}, { get: (_, k) => k === "constants" ? fs.constants : typeof fs[`${k}Sync`] === "function" ? async (...a) => fs[`${k}Sync`](...a) : typeof fs[k] === "function" ? promisify(fs[k]) : undefined })); }\n' +
         'function __ocLazy(load) { let m; const t = () => (m ??= load()); return new Proxy({}, {' +
         ' get: (_, k) => t()[k], set: (_, k, v) => ((t()[k] = v), true), has: (_, k) => k in t(),' +
         ' ownKeys: () => Reflect.ownKeys(t()),' +
@@ -94,7 +103,7 @@ const lazyRequires = {
  * Two of oclif's dependencies cost more at start-up than everything we run: `debug` (tty and
  * supports-color probing on every start) and `wsl-utils` (child_process and PowerShell helpers, only
  * to learn whether this is WSL). They are replaced by shims with the same behaviour for oclif's use:
- * the real `debug` still loads when DEBUG is set; WSL detection uses `is-wsl`, as wsl-utils does.
+ * the real `debug` still loads when DEBUG is set; WSL is detected from /proc/version, as is-wsl does.
  */
 const lightDependencies = {
   name: 'light-dependencies',
@@ -112,7 +121,30 @@ const lightDependencies = {
           ? `const off = Object.assign(() => {}, { enabled: false, log() {}, extend: () => off, destroy() {} });
              module.exports = (namespace) => process.env.DEBUG ? require('debug')(namespace) : Object.assign(() => {}, off, { namespace });
              module.exports.enabled = () => false;`
-          : `import isWsl from 'is-wsl'; export { isWsl };`,
+          : `import { readFileSync } from 'node:fs';
+             let text = '';
+             try { text = process.platform === 'linux' ? readFileSync('/proc/version', 'utf8') : ''; } catch {}
+             export const isWsl = /microsoft/i.test(text) && !process.env.container;`,
+    }));
+  },
+};
+
+/**
+ * `import … from 'node:fs'` in an ES module makes Node build a facade of every export of the
+ * builtin, which runs its lazy getters (fs.promises, readline's history…): ~7 ms at start-up for
+ * nothing. Imports of builtins are turned into `require()`, whose properties are read on use.
+ */
+const builtinsAsRequire = {
+  name: 'builtins-as-require',
+  setup(build) {
+    build.onResolve({ filter: /^node:/ }, (args) =>
+      args.kind === 'import-statement' || args.kind === 'dynamic-import'
+        ? { path: args.path, namespace: 'builtin-require' }
+        : { path: args.path, external: true },
+    );
+    build.onLoad({ filter: /.*/, namespace: 'builtin-require' }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)});`,
+      loader: 'js',
     }));
   },
 };
@@ -128,10 +160,22 @@ await esbuild.build({
   target: 'node22',
   external: [...(cliPkg.openclaw.external ?? [])],
   chunkNames: 'chunks/[name]-[hash]',
-  // Bundled CommonJS dependencies may call require(); give ESM chunks one.
-  banner: { js: "import { createRequire as __ocCreateRequire } from 'node:module'; const require = __ocCreateRequire(import.meta.url);" },
+  // Bundled CommonJS dependencies call require(); process.getBuiltinModule avoids an ESM import of
+  // node:module, whose facade costs milliseconds at start-up.
+  banner: { js: "const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);" },
+  define: {
+    __OPENCLAW_VERSION__: JSON.stringify(cliPkg.version),
+    __OPENCLAW_FAST_COMMANDS__: JSON.stringify(
+      Object.fromEntries(
+        (cliPkg.openclaw.fastCommands ?? []).map((id) => {
+          if (!owners[id]) throw new Error(`fast command ${id} is not a command`);
+          return [id, `./commands/${id.replaceAll(':', '/')}.js`];
+        }),
+      ),
+    ),
+  },
   legalComments: 'none',
-  plugins: [lazyRequires, lightDependencies],
+  plugins: [lazyRequires, lightDependencies, builtinsAsRequire],
   logLevel: 'warning',
   metafile: false,
 });
@@ -143,5 +187,7 @@ const plugin = new Plugin({ root: cliDir, ignoreManifest: true, errorOnManifestC
 await plugin.load();
 const manifest = plugin.manifest;
 writeFileSync(join(cliDir, 'oclif.manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+const { commandReference } = await import('./command-reference.mjs');
+writeFileSync(join(root, 'docs/commands.md'), commandReference(manifest));
 const ids = Object.keys(manifest.commands).sort();
-process.stderr.write(`build: ${ids.length} commands → packages/cli/dist\n`);
+process.stderr.write(`build: ${ids.length} commands → packages/cli/dist (and docs/commands.md)\n`);

@@ -20,7 +20,7 @@ import { type Analysis, type AnalyzedSegment, analyzeCommand } from './analysis/
 import type { ApprovalsSnapshot } from './approvals/read.js';
 import type { OpenclawConfig } from './config/schema.js';
 import type { Ask, Host, Security } from './config/values.js';
-import { buildChildEnv } from './env/sanitize.js';
+import { baseChildEnv, buildChildEnv } from './env/sanitize.js';
 import { type ExecutableResolution, ExecutableResolver } from './executables/resolve.js';
 import { userHome } from './home.js';
 import { type EffectivePolicy, resolveEffective, type ToolParams } from './resolve/effective.js';
@@ -116,6 +116,8 @@ function quoteArgv(argv: readonly string[]): string {
 export class CompiledPolicy {
   private readonly matchers = new Map<string, AllowlistMatcher>();
   private readonly resolvers = new Map<string, ExecutableResolver>();
+  private readonly resolversByArray = new WeakMap<readonly string[], ExecutableResolver>();
+  private readonly baseEnvs = new WeakMap<readonly string[], Readonly<Record<string, string>>>();
   private readonly effectiveCache = new Map<string, EffectivePolicy>();
   readonly home: string;
 
@@ -158,13 +160,27 @@ export class CompiledPolicy {
   }
 
   resolverFor(path: readonly string[]): ExecutableResolver {
+    // Effective policies are cached, so the same PATH array comes back: look it up by identity first.
+    let r = this.resolversByArray.get(path);
+    if (r) return r;
     const key = path.join(':');
-    let r = this.resolvers.get(key);
+    r = this.resolvers.get(key);
     if (!r) {
       r = new ExecutableResolver(path, this.inputs.resolverTtlMs);
       this.resolvers.set(key, r);
     }
+    this.resolversByArray.set(path, r);
     return r;
+  }
+
+  /** The minimal child env for a PATH, computed once (reading process.env is not free). */
+  private baseEnvFor(path: readonly string[]): Readonly<Record<string, string>> {
+    let env = this.baseEnvs.get(path);
+    if (!env) {
+      env = Object.freeze(baseChildEnv({ path, home: this.home }));
+      this.baseEnvs.set(path, env);
+    }
+    return env;
   }
 
   analyze(req: DecisionRequest): Analysis {
@@ -234,7 +250,7 @@ export class CompiledPolicy {
       );
     }
 
-    const env = buildChildEnv(req.env, { path: eff.path, home: this.home });
+    const env = buildChildEnv(req.env, { path: eff.path, home: this.home }, this.baseEnvFor(eff.path));
     if (!env.ok) {
       for (const r of env.refused) reasons.push({ code: 'env_refused', message: `environment variable ${r.key}: ${r.reason}` });
       return finish('deny');

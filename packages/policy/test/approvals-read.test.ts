@@ -35,7 +35,11 @@ describe('approvals file: fail closed', () => {
     ['no version', ({ file }) => writeFileSync(file, '{}'), /has no "version"/],
     ['unknown version', ({ file }) => writeFileSync(file, '{"version": 2}'), /version 2; this openclaw reads version 1/],
     ['bad enum', ({ file }) => writeFileSync(file, '{"version": 1, "defaults": {"security": "yolo"}}'), /defaults.security/],
-    ['pattern without a slash', ({ file }) => writeFileSync(file, '{"version": 1, "agents": {"main": {"allowlist": [{"pattern": "git"}]}}}'), /agents.main.allowlist\[0\]: pattern "git" has no "\/"/],
+    [
+      'pattern without a slash',
+      ({ file }) => writeFileSync(file, '{"version": 1, "agents": {"main": {"allowlist": [{"pattern": "git"}]}}}'),
+      /agents.main.allowlist\[0\]: pattern "git" has no "\/"/,
+    ],
     ['group-readable', ({ file }) => chmodSync(file, 0o640), /permissions 0640/],
     ['world-writable', ({ file }) => chmodSync(file, 0o666), /permissions 0666/],
     ['directory writable by others', ({ dir }) => chmodSync(dir, 0o777), /writable by others/],
@@ -69,11 +73,15 @@ describe('approvals file: fail closed', () => {
     if (r.status === 'invalid') {
       expect(r.error.code).toBe('approvals_file_invalid');
       expect(r.error.reason).toMatch(reason);
-      expect(r.error.hint.length).toBeGreaterThan(5);
+      expect(r.error.hint?.length).toBeGreaterThan(5);
     }
     if (beforeText) expect(readFileSync(f.file)).toEqual(beforeText);
     // and every decision is then a deny
-    const p = compilePolicy({ config: { tools: { exec: { host: 'gateway', security: 'full' } } }, approvals: r, sandbox: { backend: 'bwrap', available: true, reason: '' } });
+    const p = compilePolicy({
+      config: { tools: { exec: { host: 'gateway', security: 'full' } } },
+      approvals: r,
+      sandbox: { backend: 'bwrap', available: true, reason: '' },
+    });
     expect(p.decide({ argv: ['ls'] }).decision).toBe('deny');
   });
 
@@ -90,7 +98,10 @@ describe('approvals file: fail closed', () => {
     const script = `import('${join(import.meta.dirname, '../src/approvals/read.ts')}').then(async m => console.log(JSON.stringify(await m.readApprovalsFile(${JSON.stringify(file)}))))`;
     let out: string;
     try {
-      out = execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', 'tsx', '-e', script], { encoding: 'utf8', cwd: join(import.meta.dirname, '..') });
+      out = execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', 'tsx', '-e', script], {
+        encoding: 'utf8',
+        cwd: join(import.meta.dirname, '..'),
+      });
     } catch (e) {
       throw new Error(`could not run the reader as nobody: ${(e as Error).message}`);
     }
@@ -112,9 +123,13 @@ describe('approvals file: OpenClaw interop fixtures', () => {
     expect(r.file.defaults?.security).toBe('allowlist');
     expect((r.file.defaults as Record<string, unknown>).autoAllowSkills).toBe(false);
     expect(r.file.agents?.main?.allowlist?.map((e) => e.pattern)).toEqual(['~/Projects/**/bin/rg', '/usr/bin/ls']);
-    expect((r.file.agents?.main?.allowlist?.[1] as Record<string, unknown>).source).toBe('allow-always');
+    expect((r.file.agents?.main?.allowlist?.[1] as Record<string, unknown> | undefined)?.source).toBe('allow-always');
     // the policy built from it applies main's ask: always
-    const p = compilePolicy({ config: { tools: { exec: { host: 'gateway', security: 'allowlist', ask: 'on-miss' } } }, approvals: r, sandbox: { backend: 'bwrap', available: true, reason: '' } });
+    const p = compilePolicy({
+      config: { tools: { exec: { host: 'gateway', security: 'allowlist', ask: 'on-miss' } } },
+      approvals: r,
+      sandbox: { backend: 'bwrap', available: true, reason: '' },
+    });
     expect(p.effective('main').ask).toBe('always');
     expect(p.effective('main').sources.ask).toBe('approvals:agents.main.ask');
   });

@@ -80,8 +80,14 @@ describe('config discovery', () => {
   it('--config, then OPENCLAW_CONFIG, then ./openclaw.yaml, then $OPENCLAW_HOME/openclaw.yaml', () => {
     const d = testdir({ 'cwd/openclaw.yaml': 'version: 1\n', 'home/openclaw.yaml': 'version: 1\n', 'flag.yaml': '', 'env.yaml': '' });
     const env = { OPENCLAW_HOME: join(d, 'home') };
-    expect(discoverConfig({ flag: join(d, 'flag.yaml'), cwd: join(d, 'cwd'), env: { ...env, OPENCLAW_CONFIG: join(d, 'env.yaml') } })).toEqual({ file: join(d, 'flag.yaml'), source: 'flag' });
-    expect(discoverConfig({ cwd: join(d, 'cwd'), env: { ...env, OPENCLAW_CONFIG: join(d, 'env.yaml') } })).toEqual({ file: join(d, 'env.yaml'), source: 'env' });
+    expect(discoverConfig({ flag: join(d, 'flag.yaml'), cwd: join(d, 'cwd'), env: { ...env, OPENCLAW_CONFIG: join(d, 'env.yaml') } })).toEqual({
+      file: join(d, 'flag.yaml'),
+      source: 'flag',
+    });
+    expect(discoverConfig({ cwd: join(d, 'cwd'), env: { ...env, OPENCLAW_CONFIG: join(d, 'env.yaml') } })).toEqual({
+      file: join(d, 'env.yaml'),
+      source: 'env',
+    });
     expect(discoverConfig({ cwd: join(d, 'cwd'), env })).toEqual({ file: join(d, 'cwd/openclaw.yaml'), source: 'cwd' });
     expect(discoverConfig({ cwd: d, env })).toEqual({ file: join(d, 'home/openclaw.yaml'), source: 'home' });
     expect(discoverConfig({ cwd: d, env: { OPENCLAW_HOME: join(d, 'nowhere') } })).toBeUndefined();
@@ -105,7 +111,14 @@ describe('shipped configs and schemas', () => {
     const cfg = bundledConfigPath('openclaw.yaml') as string;
     expect((await parseConfigText(readFileSync(cfg, 'utf8'), cfg)).ok).toBe(true);
     const jobs = await loadJobAllowlist(bundledConfigPath('job_allowlist.yaml') as string);
-    expect(Object.keys(jobs.jobs).sort()).toEqual(['agent_task', 'doc_compactor_task', 'doctor_task', 'repo_index_task', 'review_bundle_task', 'test_runner_task']);
+    expect(Object.keys(jobs.jobs).sort()).toEqual([
+      'agent_task',
+      'doc_compactor_task',
+      'doctor_task',
+      'repo_index_task',
+      'review_bundle_task',
+      'test_runner_task',
+    ]);
     expect(jobs.jobs.test_runner_task?.subprocess).toBe(true);
     const repos = await loadRepoAllowlist(bundledConfigPath('repo_allowlist.yaml') as string);
     expect(repos.repos.openclaw?.url).toMatch(/^https:/);

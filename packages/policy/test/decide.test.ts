@@ -10,7 +10,12 @@ import type { SandboxStatus } from '../src/sandbox/detect.js';
 import { exe, suitedir } from './tmp.js';
 
 const SANDBOX_OK: SandboxStatus = { backend: 'bwrap', available: true, reason: 'test' };
-const SANDBOX_DOWN: SandboxStatus = { backend: 'bwrap', available: false, reason: 'bubblewrap (bwrap) is not installed', hint: 'install it: sudo apt-get install bubblewrap' };
+const SANDBOX_DOWN: SandboxStatus = {
+  backend: 'bwrap',
+  available: false,
+  reason: 'bubblewrap (bwrap) is not installed',
+  hint: 'install it: sudo apt-get install bubblewrap',
+};
 
 /** A fake PATH: executables that only have to exist; `sneaky` is a symlink to `sudo`. */
 function world() {
@@ -34,7 +39,12 @@ function approvals(file: Omit<ApprovalsFile, 'version'>): ApprovalsSnapshot {
   return { status: 'ok', path: '/test/exec-approvals.json', file: { version: 1, ...file } };
 }
 
-function policyFor(w: ReturnType<typeof world>, config: OpenclawConfig = {}, appr: ApprovalsSnapshot = { status: 'missing', path: '/x' }, sandbox = SANDBOX_OK) {
+function policyFor(
+  w: ReturnType<typeof world>,
+  config: OpenclawConfig = {},
+  appr: ApprovalsSnapshot = { status: 'missing', path: '/x' },
+  sandbox = SANDBOX_OK,
+) {
   const merged: OpenclawConfig = { ...config, tools: { ...config.tools, exec: { path: [w.bin], ...config.tools?.exec } } };
   return compilePolicy({ config: merged, approvals: appr, sandbox, home: w.dir });
 }
@@ -49,16 +59,39 @@ describe('decide(): the decision table', () => {
         main: { allowlist: [{ pattern: `${bin}/git`, id: 'g1' }, { pattern: `${bin}/python3*` }] },
       },
     });
-  const gw = (tools: NonNullable<OpenclawConfig['tools']>['exec'] = {}): OpenclawConfig => ({ tools: { exec: { host: 'gateway', security: 'allowlist', ...tools } } });
+  const gw = (tools: NonNullable<OpenclawConfig['tools']>['exec'] = {}): OpenclawConfig => ({
+    tools: { exec: { host: 'gateway', security: 'allowlist', ...tools } },
+  });
 
-  type Case = [name: string, config: OpenclawConfig, appr: ApprovalsSnapshot | 'allowlisted', req: DecisionRequest, expected: 'allow' | 'deny' | 'ask', code?: string];
+  type Case = [
+    name: string,
+    config: OpenclawConfig,
+    appr: ApprovalsSnapshot | 'allowlisted',
+    req: DecisionRequest,
+    expected: 'allow' | 'deny' | 'ask',
+    code?: string,
+  ];
   const cases: Case[] = [
     // host sandbox
     ['sandbox allows in the sandbox', {}, { status: 'missing', path: '/x' }, { argv: ['ls'] }, 'allow', 'sandbox'],
     ['sandbox: ask always asks', { tools: { exec: { ask: 'always' } } }, { status: 'missing', path: '/x' }, { argv: ['ls'] }, 'ask', 'ask_always'],
     ['sandbox: unanalysable string is denied', {}, { status: 'missing', path: '/x' }, { command: 'ls $(id)' }, 'deny', 'analysis_failed'],
-    ['sandbox: unanalysable string allowed at security full', { tools: { exec: { security: 'full' } } }, { status: 'missing', path: '/x' }, { command: 'ls | tee >(cat)' }, 'allow', 'sandbox'],
-    ['sandbox: NUL denied even at security full', { tools: { exec: { security: 'full' } } }, { status: 'missing', path: '/x' }, { command: 'ls\0' }, 'deny', 'analysis_failed'],
+    [
+      'sandbox: unanalysable string allowed at security full',
+      { tools: { exec: { security: 'full' } } },
+      { status: 'missing', path: '/x' },
+      { command: 'ls | tee >(cat)' },
+      'allow',
+      'sandbox',
+    ],
+    [
+      'sandbox: NUL denied even at security full',
+      { tools: { exec: { security: 'full' } } },
+      { status: 'missing', path: '/x' },
+      { command: 'ls\0' },
+      'deny',
+      'analysis_failed',
+    ],
     // gateway: security
     ['gateway default security deny', { tools: { exec: { host: 'gateway' } } }, { status: 'missing', path: '/x' }, { argv: ['ls'] }, 'deny', 'security_deny'],
     ['gateway security full', gw({ security: 'full' }), { status: 'missing', path: '/x' }, { argv: ['rm', '-rf', '/'] }, 'allow', 'security_full'],
@@ -86,15 +119,71 @@ describe('decide(): the decision table', () => {
     ['unanalysable string counts as a miss', gw(), 'allowlisted', { command: 'ls > /etc/passwd' }, 'deny', 'analysis_failed'],
     // no human
     ['no human, fallback deny', gw(), 'allowlisted', { argv: ['rm'], humanReachable: false }, 'deny', 'ask_fallback_deny'],
-    ['no human, fallback allowlist, allowlisted (ask always)', gw({ ask: 'always', askFallback: 'allowlist' }), approvals({ defaults: { security: 'allowlist', askFallback: 'allowlist' }, agents: { '*': { allowlist: [{ pattern: `${w.bin}/ls` }] } } }), { argv: ['ls'], humanReachable: false }, 'allow', 'ask_fallback_allowlist'],
-    ['no human, fallback allowlist, miss', gw({ askFallback: 'allowlist' }), approvals({ defaults: { security: 'allowlist', askFallback: 'allowlist' } }), { argv: ['rm'], humanReachable: false }, 'deny', 'ask_fallback_allowlist_miss'],
-    ['no human, fallback full', gw({ askFallback: 'full' }), approvals({ defaults: { security: 'allowlist' } }), { argv: ['rm'], humanReachable: false }, 'allow', 'ask_fallback_full'],
-    ['approvals tighten askFallback', gw({ askFallback: 'full' }), approvals({ defaults: { security: 'allowlist', askFallback: 'deny' } }), { argv: ['rm'], humanReachable: false }, 'deny', 'ask_fallback_deny'],
+    [
+      'no human, fallback allowlist, allowlisted (ask always)',
+      gw({ ask: 'always', askFallback: 'allowlist' }),
+      approvals({ defaults: { security: 'allowlist', askFallback: 'allowlist' }, agents: { '*': { allowlist: [{ pattern: `${w.bin}/ls` }] } } }),
+      { argv: ['ls'], humanReachable: false },
+      'allow',
+      'ask_fallback_allowlist',
+    ],
+    [
+      'no human, fallback allowlist, miss',
+      gw({ askFallback: 'allowlist' }),
+      approvals({ defaults: { security: 'allowlist', askFallback: 'allowlist' } }),
+      { argv: ['rm'], humanReachable: false },
+      'deny',
+      'ask_fallback_allowlist_miss',
+    ],
+    [
+      'no human, fallback full',
+      gw({ askFallback: 'full' }),
+      approvals({ defaults: { security: 'allowlist' } }),
+      { argv: ['rm'], humanReachable: false },
+      'allow',
+      'ask_fallback_full',
+    ],
+    [
+      'approvals tighten askFallback',
+      gw({ askFallback: 'full' }),
+      approvals({ defaults: { security: 'allowlist', askFallback: 'deny' } }),
+      { argv: ['rm'], humanReachable: false },
+      'deny',
+      'ask_fallback_deny',
+    ],
     // everywhere
-    ['refused env key denies', gw({ security: 'full' }), { status: 'missing', path: '/x' }, { argv: ['ls'], env: { LD_PRELOAD: '/tmp/x.so' } }, 'deny', 'env_refused'],
-    ['invalid approvals deny everything (sandbox too)', {}, { status: 'invalid', path: '/x', error: { code: 'approvals_file_invalid', reason: 'broken', hint: 'fix' } }, { argv: ['ls'] }, 'deny', 'approvals_file_invalid'],
-    ['invalid approvals deny at security full', gw({ security: 'full' }), { status: 'invalid', path: '/x', error: { code: 'approvals_file_invalid', reason: 'broken', hint: 'fix' } }, { argv: ['ls'] }, 'deny', 'approvals_file_invalid'],
-    ['request can only pick a mode the approvals allow', gw(), approvals({ defaults: { security: 'allowlist' } }), { argv: ['rm'], security: 'full', ask: 'off' }, 'deny', 'allowlist_miss'],
+    [
+      'refused env key denies',
+      gw({ security: 'full' }),
+      { status: 'missing', path: '/x' },
+      { argv: ['ls'], env: { LD_PRELOAD: '/tmp/x.so' } },
+      'deny',
+      'env_refused',
+    ],
+    [
+      'invalid approvals deny everything (sandbox too)',
+      {},
+      { status: 'invalid', path: '/x', error: { code: 'approvals_file_invalid', reason: 'broken', hint: 'fix' } },
+      { argv: ['ls'] },
+      'deny',
+      'approvals_file_invalid',
+    ],
+    [
+      'invalid approvals deny at security full',
+      gw({ security: 'full' }),
+      { status: 'invalid', path: '/x', error: { code: 'approvals_file_invalid', reason: 'broken', hint: 'fix' } },
+      { argv: ['ls'] },
+      'deny',
+      'approvals_file_invalid',
+    ],
+    [
+      'request can only pick a mode the approvals allow',
+      gw(),
+      approvals({ defaults: { security: 'allowlist' } }),
+      { argv: ['rm'], security: 'full', ask: 'off' },
+      'deny',
+      'allowlist_miss',
+    ],
   ];
 
   it.each(cases)('%s', (_name, config, appr, req, expected, code) => {
@@ -114,7 +203,15 @@ describe('decide(): the decision table', () => {
   it('reports segments with resolved and real paths and the matched pattern', () => {
     const d = policyFor(w, gw(), allowlisted(w.bin)).decide({ agentId: 'main', command: 'python3 -V | cat' });
     expect(d.segments).toEqual([
-      { argv: ['python3', '-V'], execArgv: ['python3', '-V'], wrappers: [], op: '|', resolvedPath: join(w.bin, 'python3'), realPath: join(w.bin, 'python3.11'), matchedPattern: `${w.bin}/python3*` },
+      {
+        argv: ['python3', '-V'],
+        execArgv: ['python3', '-V'],
+        wrappers: [],
+        op: '|',
+        resolvedPath: join(w.bin, 'python3'),
+        realPath: join(w.bin, 'python3.11'),
+        matchedPattern: `${w.bin}/python3*`,
+      },
       { argv: ['cat'], execArgv: ['cat'], wrappers: [], op: null, resolvedPath: join(w.bin, 'cat'), realPath: join(w.bin, 'cat'), matchedPattern: null },
     ]);
     expect(d.decision).toBe('ask');
@@ -148,9 +245,39 @@ describe('resolveEffective(): precedence and the stricter-of merge', () => {
   const none: ApprovalsSnapshot = { status: 'missing', path: '/x' };
 
   it.each<[string, OpenclawConfig, ApprovalsSnapshot, string | null, object, Record<string, [string, string]>]>([
-    ['defaults', {}, none, null, {}, { host: ['sandbox', 'default'], security: ['deny', 'default'], ask: ['on-miss', 'default'], askFallback: ['deny', 'default'] }],
-    ['global config', config, none, null, {}, { host: ['gateway', 'config:tools.exec.host'], security: ['full', 'config:tools.exec.security'], ask: ['off', 'config:tools.exec.ask'], timeoutSec: ['60', 'config:tools.exec.timeoutSec'] }],
-    ['agent override beats global', config, none, 'main', {}, { security: ['allowlist', 'config:agents.main.tools.exec.security'], ask: ['on-miss', 'config:agents.main.tools.exec.ask'], host: ['gateway', 'config:tools.exec.host'] }],
+    [
+      'defaults',
+      {},
+      none,
+      null,
+      {},
+      { host: ['sandbox', 'default'], security: ['deny', 'default'], ask: ['on-miss', 'default'], askFallback: ['deny', 'default'] },
+    ],
+    [
+      'global config',
+      config,
+      none,
+      null,
+      {},
+      {
+        host: ['gateway', 'config:tools.exec.host'],
+        security: ['full', 'config:tools.exec.security'],
+        ask: ['off', 'config:tools.exec.ask'],
+        timeoutSec: ['60', 'config:tools.exec.timeoutSec'],
+      },
+    ],
+    [
+      'agent override beats global',
+      config,
+      none,
+      'main',
+      {},
+      {
+        security: ['allowlist', 'config:agents.main.tools.exec.security'],
+        ask: ['on-miss', 'config:agents.main.tools.exec.ask'],
+        host: ['gateway', 'config:tools.exec.host'],
+      },
+    ],
     ['tool parameter beats agent', config, none, 'main', { security: 'deny', host: 'node' }, { security: ['deny', 'request'], host: ['node', 'request'] }],
     [
       'approvals defaults tighten',
@@ -158,9 +285,20 @@ describe('resolveEffective(): precedence and the stricter-of merge', () => {
       approvals({ defaults: { security: 'allowlist', ask: 'always', askFallback: 'deny' } }),
       null,
       {},
-      { security: ['allowlist', 'approvals:defaults.security'], ask: ['always', 'approvals:defaults.ask'], askFallback: ['deny', 'approvals:defaults.askFallback'] },
+      {
+        security: ['allowlist', 'approvals:defaults.security'],
+        ask: ['always', 'approvals:defaults.ask'],
+        askFallback: ['deny', 'approvals:defaults.askFallback'],
+      },
     ],
-    ['approvals never loosen', { tools: { exec: { security: 'deny', ask: 'always' } } }, approvals({ defaults: { security: 'full', ask: 'off' } }), null, {}, { security: ['deny', 'config:tools.exec.security'], ask: ['always', 'config:tools.exec.ask'] }],
+    [
+      'approvals never loosen',
+      { tools: { exec: { security: 'deny', ask: 'always' } } },
+      approvals({ defaults: { security: 'full', ask: 'off' } }),
+      null,
+      {},
+      { security: ['deny', 'config:tools.exec.security'], ask: ['always', 'config:tools.exec.ask'] },
+    ],
     [
       'approvals agent beats "*" beats defaults',
       { ...config, agents: { main: { tools: { exec: { security: 'full' } } } } },
@@ -169,7 +307,14 @@ describe('resolveEffective(): precedence and the stricter-of merge', () => {
       {},
       { security: ['allowlist', 'approvals:agents.*.security'], ask: ['always', 'approvals:agents.main.ask'] },
     ],
-    ['an unset approvals field imposes nothing', config, approvals({ agents: { '*': { allowlist: [] } } }), null, {}, { security: ['full', 'config:tools.exec.security'] }],
+    [
+      'an unset approvals field imposes nothing',
+      config,
+      approvals({ agents: { '*': { allowlist: [] } } }),
+      null,
+      {},
+      { security: ['full', 'config:tools.exec.security'] },
+    ],
   ])('%s', (_n, cfg, appr, agent, params, expected) => {
     const e = resolveEffective(cfg, appr, agent, params);
     for (const [field, [value, source]] of Object.entries(expected)) {

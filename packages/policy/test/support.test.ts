@@ -40,7 +40,10 @@ describe('env sanitising', () => {
   });
 
   it('starts children from a minimal env; secrets in the parent never pass', () => {
-    const r = buildChildEnv({ FOO: 'bar' }, { path: ['/usr/bin', '/bin'], home: '/home/u', parent: { OPENAI_API_KEY: 'sk-secret', LANG: 'en_US.UTF-8', TERM: 'xterm', AWS_SECRET_ACCESS_KEY: 'x' } });
+    const r = buildChildEnv(
+      { FOO: 'bar' },
+      { path: ['/usr/bin', '/bin'], home: '/home/u', parent: { OPENAI_API_KEY: 'sk-secret', LANG: 'en_US.UTF-8', TERM: 'xterm', AWS_SECRET_ACCESS_KEY: 'x' } },
+    );
     expect(r).toEqual({ ok: true, env: { PATH: '/usr/bin:/bin', HOME: '/home/u', LANG: 'en_US.UTF-8', TERM: 'xterm', FOO: 'bar' } });
   });
 

@@ -63,7 +63,8 @@ function reject(code: string, reason: string, index?: number): TokenizeResult {
 
 /** Checks that apply to any text that will reach a command line: size, NUL, controls, bidi. */
 export function checkText(text: string, what = 'command'): Rejection | undefined {
-  if (text.length > MAX_COMMAND_BYTES || Buffer.byteLength(text, 'utf8') > MAX_COMMAND_BYTES) {
+  // UTF-8 needs at most 3 bytes per UTF-16 unit: count bytes only when it could matter.
+  if (text.length > MAX_COMMAND_BYTES || (text.length * 3 > MAX_COMMAND_BYTES && Buffer.byteLength(text, 'utf8') > MAX_COMMAND_BYTES)) {
     return { code: 'input_too_large', reason: `${what} is larger than 64 KiB` };
   }
   const nul = text.indexOf('\0');

@@ -8,7 +8,7 @@
  */
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
 import { ExitCode, OpenclawError } from '../errors.js';
-import { colorsFor } from './colors.js';
+import { colorsFor, prepareColors } from './colors.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof OpenclawCommand)['baseFlags'] & T['flags']>;
 
@@ -21,6 +21,11 @@ export abstract class OpenclawCommand extends Command {
   protected get wantsJson(): boolean {
     const end = this.argv.indexOf('--');
     return (end === -1 ? this.argv : this.argv.slice(0, end)).includes('--json');
+  }
+
+  protected override async init(): Promise<void> {
+    await super.init();
+    await Promise.all([prepareColors(process.stdout, this.wantsJson), prepareColors(process.stderr, false)]);
   }
 
   /** Colours for human output on stdout: off for NO_COLOR, non-TTY and --json. */

@@ -1,4 +1,4 @@
 /** `@openclaw/policy/cli`: what every package's commands share. */
 
-export { colorsFor } from './colors.js';
+export { colorsFor, prepareColors } from './colors.js';
 export { type BaseFlags, OpenclawCommand } from './command.js';

@@ -103,7 +103,8 @@ export interface ChildEnvOptions {
   parent?: NodeJS.ProcessEnv;
 }
 
-export function buildChildEnv(request: Record<string, string> | undefined, opts: ChildEnvOptions): ChildEnvResult {
+/** The minimal environment every child starts from. */
+export function baseChildEnv(opts: ChildEnvOptions): Record<string, string> {
   const parent = opts.parent ?? process.env;
   const env: Record<string, string> = {
     PATH: opts.path.join(':'),
@@ -112,6 +113,12 @@ export function buildChildEnv(request: Record<string, string> | undefined, opts:
     TERM: parent.TERM && /^[A-Za-z0-9._+-]{1,64}$/.test(parent.TERM) ? parent.TERM : 'dumb',
   };
   if (parent.TZ && /^[A-Za-z0-9._+:/-]{1,64}$/.test(parent.TZ)) env.TZ = parent.TZ;
+  return env;
+}
+
+/** The base env plus the request's variables, or every refusal. `base` may be precomputed. */
+export function buildChildEnv(request: Record<string, string> | undefined, opts: ChildEnvOptions, base?: Readonly<Record<string, string>>): ChildEnvResult {
+  const env: Record<string, string> = { ...(base ?? baseChildEnv(opts)) };
   const refused: EnvRefusal[] = [];
   for (const [key, value] of Object.entries(request ?? {})) {
     const why = envKeyRefusal(key) ?? (typeof value !== 'string' || value.includes('\0') ? 'value contains a NUL byte' : undefined);
