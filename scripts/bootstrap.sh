@@ -2,14 +2,14 @@
 # Provisions what openclaw needs on a fresh Debian/Ubuntu machine, without manual steps:
 #   - Node >= 22.13: uses the host's when new enough, else installs Node 24 from the npm registry's
 #     `node-linux-*` package into .tools/node (project-local, nothing system-wide);
-#   - pnpm, pinned by package.json's packageManager, into .tools/pnpm;
+#   - pnpm, pinned by package.json engines.pnpm, into .tools/pnpm;
 #   - as root and when missing: Debian packages bubblewrap, openssh-server, postgresql, iproute2, git.
 # Prints nothing on stdout but the PATH line to eval when called with --print-path.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tools="$root/.tools"
 NODE_VERSION="24.21.0"
-PNPM_VERSION="$(sed -n 's/.*"packageManager": *"pnpm@\([^"]*\)".*/\1/p' "$root/package.json")"
+PNPM_VERSION="$(sed -n 's/.*"pnpm": *"\([^"]*\)".*/\1/p' "$root/package.json")"
 log() { printf 'bootstrap: %s\n' "$*" >&2; }
 
 node_ok() { # $1 = node binary; true when its version is >= 22.13
