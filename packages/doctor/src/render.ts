@@ -2,6 +2,7 @@
  * The human report: one line per check (status, id, what was found), the fix under anything that
  * is not a pass, the remediation box when sshd is public, and the summary — one screen.
  */
+import { basename } from 'node:path';
 import type { CheckResult, CheckStatus } from './check.js';
 import type { AppliedFix } from './permissions.js';
 import type { AuditedListener } from './ports/audit.js';
@@ -14,6 +15,12 @@ export interface Paint {
   yellow(s: string): string;
   dim(s: string): string;
   bold(s: string): string;
+}
+
+const MAX_LISTENERS = 8;
+
+function verdictPaint(v: AuditedListener['verdict'], paint: Paint): (s: string) => string {
+  return v === 'violation' ? paint.red : v === 'warn' ? paint.yellow : paint.dim;
 }
 
 const LABEL: Record<CheckStatus, string> = { pass: 'PASS', warn: 'WARN', fail: 'FAIL', unknown: 'UNKNOWN', skip: 'SKIP' };
@@ -41,7 +48,7 @@ export function sshdBox(endpoints: string[], socketActivated: boolean, fromCaptu
   const inner = 70;
   const title = ' sshd is reachable from the internet ';
   const text = [
-    `sshd listens on ${endpoints.join(', ')} — ${endpoints.length === 1 ? 'a public address' : 'public addresses'}, not only your tailnet${fromCapture ? ` (on the host ${fromCapture} was captured on)` : ''}.`,
+    `sshd listens on ${endpoints.join(', ')}: reachable from outside, not only from your tailnet${fromCapture ? ` (on the host captured in ${basename(fromCapture)})` : ''}.`,
     ...(socketActivated ? ['systemd holds port 22 for sshd (ssh.socket); fix-ssh disables and masks it so ssh.service owns the port.'] : []),
     'Lock sshd to your Tailscale address: every change is backed up, checked with sshd -t and sshd -T, and rolled back on any failure; authentication settings are not touched.',
   ];
@@ -65,13 +72,26 @@ export function renderReport(report: DoctorReport, paint: Paint, width = 120): s
   const idWidth = Math.max(...report.checks.map((c) => c.id.length), 8);
   const room = Math.max(30, width - 8 - idWidth - 2);
   const out: string[] = [
-    paint.bold(`openclaw doctor · ${report.host.name}${report.host.root ? ' (root)' : ''} · ${report.checks.length} checks in ${report.duration_ms} ms`),
+    paint.bold(`openclaw doctor · ${report.host.name}${report.host.root ? ' (root)' : ''} · ${report.checks.length} check${report.checks.length === 1 ? "" : "s"} in ${report.duration_ms} ms`),
     '',
   ];
+  const indent = ' '.repeat(8 + idWidth + 2);
   for (const c of report.checks) {
     out.push(`${colour[c.status](LABEL[c.status].padEnd(7))} ${c.id.padEnd(idWidth)}  ${clip(c.detail, room)}`);
-    if (c.remediation && c.status !== 'pass' && c.status !== 'skip')
-      out.push(`${' '.repeat(8 + idWidth + 2)}${paint.dim('→')} ${clip(c.remediation, room - 2)}`);
+    if (c.id === 'ports.public' && c.status !== 'pass') {
+      // The listeners that made it not pass, one per line: the audit is the point of the report.
+      const rank = { violation: 0, warn: 1, unknown: 2, ok: 3 };
+      const bad = ((c.evidence.listeners ?? []) as AuditedListener[])
+        .filter((l) => l.verdict !== 'ok')
+        .sort((a, b) => rank[a.verdict] - rank[b.verdict] || Number(b.sshd) - Number(a.sshd));
+      const epWidth = Math.min(32, Math.max(...bad.map((l) => l.endpoint.length)));
+      for (const l of bad.slice(0, MAX_LISTENERS))
+        out.push(
+          `${indent}${verdictPaint(l.verdict, paint)(l.verdict.padEnd(9))} ${l.endpoint.padEnd(epWidth)} ${clip(l.process ?? '(owner not shown)', 18).padEnd(18)} ${paint.dim(l.tier)}`,
+        );
+      if (bad.length > MAX_LISTENERS) out.push(`${indent}${paint.dim(`… ${bad.length - MAX_LISTENERS} more (--json shows every listener)`)}`);
+    }
+    if (c.remediation && c.status !== 'pass' && c.status !== 'skip') out.push(`${indent}${paint.dim('→')} ${clip(c.remediation, room - 2)}`);
   }
   if (report.fixes) {
     out.push('', report.fixes.length ? '--fix:' : '--fix: nothing to fix');

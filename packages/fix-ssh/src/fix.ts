@@ -73,7 +73,7 @@ export interface FixSshResult {
   dry_run: boolean;
   test_root: string | null;
   steps: Array<{ id: StepId; status: StepStatus; detail: string }>;
-  /** Host paths whose content is now different (after a rollback: none). */
+  /** Host paths changed or created (directories end in /); after a rollback: what is still different (none). */
   changed_files: string[];
   rolled_back: boolean;
   /** What a rollback could not undo (empty when it undid everything). */
@@ -81,6 +81,8 @@ export interface FixSshResult {
   backup_dir: string | null;
   /** systemctl commands run, or in a dry run the ones that would run. */
   systemctl: string[];
+  /** systemctl commands the rollback ran. */
+  rollback_systemctl: string[];
   /** Unified diffs of every file changed (or, in a dry run, that would be). */
   diffs: Array<{ path: string; diff: string }>;
   error: { code: string; reason: string; hint?: string } | null;
@@ -123,6 +125,8 @@ interface State {
 }
 
 const sshdArgs = (s: State, flag: '-t' | '-T') => [flag, '-f', s.paths.at(MAIN_CONFIG)];
+/** What a step did, or in a dry run would do. */
+const did = (s: State, past: string, verb: string) => (s.dryRun ? `would ${verb}` : past);
 
 type StepResult = string | { skipped: string } | { planned: string };
 type Step = (s: State, o: FixSshOptions) => Promise<StepResult>;
@@ -177,7 +181,8 @@ const STEPS: Record<StepId, Step> = {
       ...socketDropIns(s, socketDir),
     ];
     s.journal.backup(touched);
-    if (s.dryRun) return { planned: `would copy ${tree.files.length} config files to /var/backups/openclaw-fix-ssh/<time>/` };
+    if (s.dryRun)
+      return { planned: `would copy ${tree.files.length} config file${tree.files.length === 1 ? '' : 's'} to /var/backups/openclaw-fix-ssh/<time>/` };
     const stamp = (o.now ?? new Date())
       .toISOString()
       .replace(/[-:]/g, '')
@@ -230,16 +235,16 @@ const STEPS: Record<StepId, Step> = {
     const done: string[] = [];
     if (['enabled', 'enabled-runtime'].includes(socket.unitFileState)) {
       await s.ops.apply('disable', socket.id);
-      done.push('disabled');
+      done.push(did(s, 'disabled', 'disable'));
     }
     if (socket.activeState !== 'inactive') {
-      s.servicesTouched = true;
+      s.servicesTouched = !s.dryRun;
       await s.ops.apply('stop', socket.id);
-      done.push('stopped');
+      done.push(did(s, 'stopped', 'stop'));
     }
     await s.ops.apply('mask', socket.id);
-    s.unitFilesChanged = true;
-    done.push('masked');
+    s.unitFilesChanged = !s.dryRun;
+    done.push(did(s, 'masked', 'mask'));
     let commented = 0;
     for (const f of overrides) {
       const n = neutraliseListenStream(s.journal.read(f) ?? '');
@@ -251,20 +256,20 @@ const STEPS: Record<StepId, Step> = {
     const service = s.service as UnitState;
     if (!['enabled', 'enabled-runtime', 'alias'].includes(service.unitFileState)) {
       await s.ops.apply('enable', service.id);
-      done.push(`${service.id} enabled so it starts at boot`);
+      done.push(`${did(s, 'enabled', 'enable')} ${service.id} so it starts at boot`);
     }
-    return `${socket.id} (socket activation, listening on :22 whatever sshd_config says): ${done.join(', ')}${commented ? `; ${commented} ListenStream override${commented === 1 ? '' : 's'} commented out` : ''}`;
+    return `${socket.id} (socket activation, listening on :22 whatever sshd_config says): ${done.join(', ')}${commented ? `; ${did(s, 'commented out', 'comment out')} ${commented} ListenStream override${commented === 1 ? '' : 's'}` : ''}`;
   },
 
   async 'sshd.dropin'(s) {
     const plan = s.dropin as DropInPlan;
     const real = s.paths.at(plan.dropin);
     s.journal.write(real, dropInContent(s.ip as string, s.ports as number[]), 0o644);
-    let how = `wrote ${plan.dropin}: AddressFamily inet, ${(s.ports as number[]).map((p) => `ListenAddress ${s.ip}:${p}`).join(', ')}`;
+    let how = `${did(s, 'wrote', 'write')} ${plan.dropin}: AddressFamily inet, ${(s.ports as number[]).map((p) => `ListenAddress ${s.ip}:${p}`).join(', ')}`;
     if (plan.insertInclude) {
       const main = s.paths.at(MAIN_CONFIG);
-      s.journal.write(main, withIncludeAtTop(s.journal.read(main) ?? '', real));
-      how += `; added \`Include ${plan.dropin}\` at the top of ${MAIN_CONFIG} (${plan.why})`;
+      s.journal.write(main, withIncludeAtTop(s.journal.read(main) ?? '', plan.dropin));
+      how += `; ${did(s, 'added', 'add')} \`Include ${plan.dropin}\` at the top of ${MAIN_CONFIG} (${plan.why})`;
     }
     return how;
   },
@@ -279,16 +284,18 @@ const STEPS: Record<StepId, Step> = {
       s.journal.write(f, n.text);
       changed.push(...n.lines.map((l) => `${s.paths.host(f)}:${l.line} ${l.text}`));
     }
-    return changed.length ? `commented out with "${MARKER}": ${changed.join('; ')}` : { skipped: 'no other ListenAddress or AddressFamily lines' };
+    return changed.length
+      ? `${did(s, 'commented out', 'comment out')} with "${MARKER}": ${changed.join('; ')}`
+      : { skipped: 'no other ListenAddress or AddressFamily lines' };
   },
 
   async 'systemd.ordering'(s) {
     const service = s.service as UnitState;
     const path = `/etc/systemd/system/${service.id}.d/${ORDERING_DROPIN}`;
     s.journal.write(s.paths.at(path), orderingDropIn(s.ip as string), 0o644);
-    s.unitFilesChanged = true;
+    s.unitFilesChanged = !s.dryRun;
     await s.ops.apply('daemon-reload');
-    return `wrote ${path}: after tailscaled.service, waits up to 30 s for ${s.ip}; daemon-reload`;
+    return `${did(s, 'wrote', 'write')} ${path}: after tailscaled.service, waits up to 30 s for ${s.ip}; daemon-reload`;
   },
 
   async 'sshd.validate'(s) {
@@ -481,31 +488,36 @@ export async function fixSsh(opts: FixSshOptions = {}): Promise<FixSshResult> {
   let diagnostics: FixSshResult['diagnostics'] = null;
   let rollbackProblems: string[] = [];
   let rolledBack = false;
+  let callsBeforeRollback = -1;
   const diffs = await unifiedDiffs(s.journal);
   const backupDir = s.journal.backupDir ? paths.host(s.journal.backupDir) : null;
+  const createdDirs = s.journal.createdDirs().filter((d) => !backupDir || !d.startsWith(backupDir));
   if (error && !dryRun) {
     if (failedAt >= STEP_IDS.indexOf('sshd.read')) diagnostics = await diagnose(s);
-    const touched = s.journal.changes().length > 0 || s.journal.createdDirs().length > 0 || s.ops.done.length > 0 || s.servicesTouched || s.unitFilesChanged;
+    const touched = s.journal.changes().length > 0 || createdDirs.length > 0 || s.ops.done.length > 0 || s.servicesTouched || s.unitFilesChanged;
     if (touched || backupDir) {
+      callsBeforeRollback = helpers.calls.length;
       rollbackProblems = [...s.journal.rollback(), ...(await rollbackServices(s))];
       rolledBack = true;
     }
   }
-  const changed = error && !dryRun ? s.journal.changes().map((c) => c.path) : diffs.map((d) => d.path);
+  const systemctl = (calls: typeof helpers.calls) =>
+    calls.filter((c) => c.argv[0] === 'systemctl' && !['show', 'status'].includes(c.argv[1] as string)).map((c) => c.argv.join(' '));
+  const changed = error ? s.journal.changes().map((c) => c.path) : [...diffs.map((d) => d.path), ...createdDirs.map((d) => `${d}/`)];
+  const notBackup = (p: string) => !backupDir || !p.startsWith(backupDir);
   return {
     ok: error === null,
     ip: s.ip ?? null,
     dry_run: dryRun,
     test_root: paths.root,
     steps,
-    changed_files: dryRun ? [] : changed.filter((p) => !backupDir || !p.startsWith(backupDir)),
+    changed_files: dryRun ? [] : changed.filter(notBackup),
     rolled_back: rolledBack,
     rollback_problems: rollbackProblems,
     backup_dir: error ? null : backupDir,
-    systemctl: dryRun
-      ? s.ops.planned
-      : helpers.calls.filter((c) => c.argv[0] === 'systemctl' && !['show', 'status'].includes(c.argv[1] as string)).map((c) => c.argv.join(' ')),
-    diffs: diffs.filter((d) => !backupDir || !d.path.startsWith(backupDir)),
+    systemctl: dryRun ? s.ops.planned : systemctl(callsBeforeRollback === -1 ? helpers.calls : helpers.calls.slice(0, callsBeforeRollback)),
+    rollback_systemctl: callsBeforeRollback === -1 ? [] : systemctl(helpers.calls.slice(callsBeforeRollback)),
+    diffs: diffs.filter((d) => notBackup(d.path)),
     error,
     diagnostics,
   };

@@ -37,7 +37,7 @@ export function renderFixSsh(r: FixSshResult, paint: Paint): string {
     out.push(
       r.rollback_problems.length
         ? paint.red(`rollback incomplete — undo these by hand:\n${r.rollback_problems.map((p) => `  ${p}`).join('\n')}`)
-        : `rolled back: every change was undone (${r.diffs.length} file${r.diffs.length === 1 ? '' : 's'} restored${r.systemctl.length ? `; systemctl: ${r.systemctl.join(', ')}` : ''})`,
+        : `rolled back: every change was undone (${r.diffs.length} file${r.diffs.length === 1 ? '' : 's'} put back as ${r.diffs.length === 1 ? 'it was' : 'they were'}${r.rollback_systemctl.length ? `; ${r.rollback_systemctl.join(', ')}` : ''})`,
     );
   else out.push('nothing was changed');
   if (r.diagnostics) {

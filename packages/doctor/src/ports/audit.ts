@@ -146,7 +146,6 @@ export function describeAudit(a: PortAudit, opts: { asRoot?: boolean; live?: boo
         ? 'ss shows no owner even to root (a process in another namespace or container holds the socket): find it by inode with `ss -tlnpe`'
         : 'run as root so ss shows who owns each socket: `sudo openclaw doctor --only ports.public`',
     );
-  }
-  else if (unknown.length) remedies.push('capture with `ss -tlnp` (full process names) and pass it with --ss-output');
+  } else if (unknown.length) remedies.push('capture with `ss -tlnp` (full process names) and pass it with --ss-output');
   return { detail: parts.join('; '), remediation: remedies.length ? remedies.join('; ') : null };
 }

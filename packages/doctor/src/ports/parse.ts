@@ -188,8 +188,8 @@ function parseNetstatLine(line: string): LineResult {
   if (program !== '' && program !== '-') {
     const slash = program.indexOf('/');
     if (slash <= 0 || !NUMBER.test(program.slice(0, slash))) return { error: `unreadable PID/Program ${JSON.stringify(program)}` };
-    // netstat shows the command line, not the process name: `sshd: /usr/sbin/sshd -D [listener]…`
-    const name = program.slice(slash + 1).split(/[\s:]/)[0] as string;
+    // netstat shows argv[0], which daemons rewrite as `name: what it does` (`sshd: /usr/sbin/sshd -D…`).
+    const name = (program.slice(slash + 1).split(':')[0] as string).trim();
     processes = [{ name, pid: Number(program.slice(0, slash)) }];
     namesTruncated = program.length >= NETSTAT_PROGRAM_WIDTH && !program.slice(slash + 1).includes(':');
   }
