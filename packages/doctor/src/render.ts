@@ -72,7 +72,9 @@ export function renderReport(report: DoctorReport, paint: Paint, width = 120): s
   const idWidth = Math.max(...report.checks.map((c) => c.id.length), 8);
   const room = Math.max(30, width - 8 - idWidth - 2);
   const out: string[] = [
-    paint.bold(`openclaw doctor · ${report.host.name}${report.host.root ? ' (root)' : ''} · ${report.checks.length} check${report.checks.length === 1 ? "" : "s"} in ${report.duration_ms} ms`),
+    paint.bold(
+      `openclaw doctor · ${report.host.name}${report.host.root ? ' (root)' : ''} · ${report.checks.length} check${report.checks.length === 1 ? '' : 's'} in ${report.duration_ms} ms`,
+    ),
     '',
   ];
   const indent = ' '.repeat(8 + idWidth + 2);

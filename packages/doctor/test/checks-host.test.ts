@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -28,7 +28,7 @@ const onlyStubs = (scripts: Record<string, string>) => stubBin(scripts);
 describe('model.endpoint (a real HTTP server on loopback)', () => {
   let server: Server | undefined;
   afterEach(() => server?.close());
-  const serve = (handler: Parameters<typeof createServer>[0]) =>
+  const serve = (handler: (req: IncomingMessage, res: ServerResponse) => void) =>
     new Promise<string>((resolve) => {
       server = createServer(handler).listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server?.address() as AddressInfo).port}/v1`));
     });
@@ -38,7 +38,10 @@ describe('model.endpoint (a real HTTP server on loopback)', () => {
       res.writeHead(req.url === '/v1/models' ? 200 : 404, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ data: [{ id: 'a' }, { id: 'b' }] }));
     });
-    expect(await check('model.endpoint', { env: { OPENCLAW_MODEL_API_BASE: base } })).toMatchObject({ status: 'pass', detail: `${base}/models answered HTTP 200, 2 models` });
+    expect(await check('model.endpoint', { env: { OPENCLAW_MODEL_API_BASE: base } })).toMatchObject({
+      status: 'pass',
+      detail: `${base}/models answered HTTP 200, 2 models`,
+    });
   });
 
   it('401: reachable, wants a key — pass', async () => {
@@ -54,18 +57,27 @@ describe('model.endpoint (a real HTTP server on loopback)', () => {
       res.writeHead(404);
       res.end();
     });
-    expect(await check('model.endpoint', { env: { OPENCLAW_MODEL_API_BASE: base } })).toMatchObject({ status: 'warn', detail: expect.stringMatching(/HTTP 404/) });
+    expect(await check('model.endpoint', { env: { OPENCLAW_MODEL_API_BASE: base } })).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(/HTTP 404/),
+    });
   });
 
   it('a server that never answers: warn after the bound', async () => {
     const base = await serve(() => {});
-    expect(await check('model.endpoint', { env: { OPENCLAW_MODEL_API_BASE: base } })).toMatchObject({ status: 'warn', detail: expect.stringMatching(/no answer within 500 ms/) });
+    expect(await check('model.endpoint', { env: { OPENCLAW_MODEL_API_BASE: base } })).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(/no answer within 500 ms/),
+    });
   });
 
   it('nothing listening: warn, connection refused', async () => {
     const base = await serve(() => {});
     server?.close();
-    expect(await check('model.endpoint', { env: { OPENCLAW_MODEL_API_BASE: base } })).toMatchObject({ status: 'warn', detail: expect.stringMatching(/connection refused/) });
+    expect(await check('model.endpoint', { env: { OPENCLAW_MODEL_API_BASE: base } })).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(/connection refused/),
+    });
   });
 
   it('not a URL: fail', async () => {
@@ -107,12 +119,22 @@ describe('repo.hooks (real git repositories)', () => {
 describe('sshd.config (stub sshd printing given `sshd -T` output; the real sshd is tested in fix-ssh)', () => {
   const T = (lines: string) => `port 22\naddressfamily any\n${lines}\npasswordauthentication no\npermitrootlogin prohibit-password\npermitemptypasswords no`;
   it.each<[string, string, string, RegExp]>([
-    ['Debian defaults: every address', 'fail', T('listenaddress [::]:22\nlistenaddress 0.0.0.0:22'), /listens on \[::\]:22, 0\.0\.0\.0:22 \(public or every address\)/],
+    [
+      'Debian defaults: every address',
+      'fail',
+      T('listenaddress [::]:22\nlistenaddress 0.0.0.0:22'),
+      /listens on \[::\]:22, 0\.0\.0\.0:22 \(public or every address\)/,
+    ],
     ['the tailnet address only', 'pass', T('listenaddress 100.101.102.103:22'), /listens on 100\.101\.102\.103:22/],
     ['loopback and tailnet', 'pass', T('listenaddress 127.0.0.1:22\nlistenaddress 100.101.102.103:2222'), /127\.0\.0\.1:22, 100\.101\.102\.103:2222/],
     ['a LAN address', 'warn', T('listenaddress 192.168.1.20:22'), /on the LAN: 192\.168\.1\.20:22/],
     ['a public address', 'fail', T('listenaddress 203.0.113.10:22'), /203\.0\.113\.10:22/],
-    ['password logins', 'warn', 'listenaddress 100.101.102.103:22\npasswordauthentication yes\npermitrootlogin yes', /PasswordAuthentication yes; PermitRootLogin yes/],
+    [
+      'password logins',
+      'warn',
+      'listenaddress 100.101.102.103:22\npasswordauthentication yes\npermitrootlogin yes',
+      /PasswordAuthentication yes; PermitRootLogin yes/,
+    ],
     ['empty passwords', 'fail', 'listenaddress 100.101.102.103:22\npermitemptypasswords yes', /PermitEmptyPasswords yes/],
   ])('%s → %s', async (_name, status, out, detail) => {
     const c = await check('sshd.config', { path: withStubs({ sshd: prints(out), systemctl: prints('inactive', 3) }) });
@@ -129,7 +151,12 @@ describe('sshd.config (stub sshd printing given `sshd -T` output; the real sshd 
 
   it.each<[string, string, string, RegExp]>([
     ['no /run/sshd', 'unknown', 'Missing privilege separation directory: /run/sshd', /mkdir -m 0755 \/run\/sshd/],
-    ['a broken config', 'fail', '/etc/ssh/sshd_config line 3: Bad configuration option: Listenadress\n/etc/ssh/sshd_config: terminating, 1 bad configuration options', /sshd -t shows the line/],
+    [
+      'a broken config',
+      'fail',
+      '/etc/ssh/sshd_config line 3: Bad configuration option: Listenadress\n/etc/ssh/sshd_config: terminating, 1 bad configuration options',
+      /sshd -t shows the line/,
+    ],
   ])('sshd -T fails: %s → %s', async (_name, status, stderr, remediation) => {
     const c = await check('sshd.config', { path: withStubs({ sshd: fails(stderr, 255), systemctl: prints('inactive', 3) }) });
     expect(c.status).toBe(status);
@@ -139,13 +166,19 @@ describe('sshd.config (stub sshd printing given `sshd -T` output; the real sshd 
 
 describe('firewall', () => {
   it.each<[string, ReturnType<typeof readUfw>]>([
-    ['Status: active\nLogging: on (low)\nDefault: deny (incoming), allow (outgoing), disabled (routed)\n', { tool: 'ufw', defaultDeny: true, summary: 'ufw active, incoming deny' }],
+    [
+      'Status: active\nLogging: on (low)\nDefault: deny (incoming), allow (outgoing), disabled (routed)\n',
+      { tool: 'ufw', defaultDeny: true, summary: 'ufw active, incoming deny' },
+    ],
     ['Status: active\nDefault: allow (incoming), allow (outgoing)\n', { tool: 'ufw', defaultDeny: false, summary: 'ufw active, incoming allow' }],
     ['Status: inactive\n', undefined],
   ])('ufw %#', (out, want) => expect(readUfw(out)).toEqual(want));
 
   it.each<[string, boolean | undefined]>([
-    ['table inet filter {\n\tchain input {\n\t\ttype filter hook input priority filter; policy drop;\n\t\tct state established,related accept\n\t\tiifname "tailscale0" accept\n\t}\n}', true],
+    [
+      'table inet filter {\n\tchain input {\n\t\ttype filter hook input priority filter; policy drop;\n\t\tct state established,related accept\n\t\tiifname "tailscale0" accept\n\t}\n}',
+      true,
+    ],
     ['table inet filter {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t\tiif "lo" accept\n\t\tdrop\n\t}\n}', true],
     ['table inet filter {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t}\n}', false],
     ['table ip nat {\n\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n\t}\n}', undefined],
@@ -164,7 +197,10 @@ describe('firewall', () => {
 
   it('stub ufw deny incoming: pass; stub iptables accepting everything: warn', async () => {
     expect((await check('firewall', { path: onlyStubs({ ufw: prints('Status: active\nDefault: deny (incoming), allow (outgoing)') }) })).status).toBe('pass');
-    expect(await check('firewall', { path: onlyStubs({ iptables: prints('-P INPUT ACCEPT') }) })).toMatchObject({ status: 'warn', detail: expect.stringMatching(/accepted by default/) });
+    expect(await check('firewall', { path: onlyStubs({ iptables: prints('-P INPUT ACCEPT') }) })).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(/accepted by default/),
+    });
   });
 
   it('stub nft that needs root: unknown with why', async () => {
@@ -176,10 +212,15 @@ describe('firewall', () => {
 describe('tailscale (stub tailscale: no tailscaled on this machine)', () => {
   const status = (o: object) => prints(JSON.stringify(o));
   it.each<[string, string, string, RegExp]>([
-    ['running with a TUN device', 'pass', status({ BackendState: 'Running', TUN: true, Self: { DNSName: 'vps.tail1234.ts.net.', TailscaleIPs: ['100.101.102.103'] } }), /Running as vps\.tail1234\.ts\.net with 100\.101\.102\.103/],
+    [
+      'running with a TUN device',
+      'pass',
+      status({ BackendState: 'Running', TUN: true, Self: { DNSName: 'vps.tail1234.ts.net.', TailscaleIPs: ['100.101.102.103'] } }),
+      /Running as vps\.tail1234\.ts\.net with 100\.101\.102\.103/,
+    ],
     ['userspace networking', 'warn', status({ BackendState: 'Running', TUN: false, Self: { TailscaleIPs: ['100.101.102.103'] } }), /userspace networking/],
     ['logged out', 'warn', status({ BackendState: 'NeedsLogin', TUN: true }), /NeedsLogin, not Running/],
-    ['daemon down', 'warn', fails('failed to connect to local tailscaled; it doesn\'t appear to be running'), /failed to connect to local tailscaled/],
+    ['daemon down', 'warn', fails("failed to connect to local tailscaled; it doesn't appear to be running"), /failed to connect to local tailscaled/],
   ])('%s → %s', async (_name, st, script, detail) => {
     const c = await check('tailscale', { path: withStubs({ tailscale: script }) });
     expect(c.status).toBe(st);
@@ -206,14 +247,22 @@ describe('systemd.user-bus', () => {
 
 describe('ports.public from live tools', () => {
   it('stub ss: its output is audited', async () => {
-    const c = await check('ports.public', { path: withStubs({ ss: prints('State Recv-Q Send-Q Local Address:Port Peer Address:Port Process\nLISTEN 0 128 0.0.0.0:22 0.0.0.0:* users:(("sshd",pid=1,fd=3))') }) });
+    const c = await check('ports.public', {
+      path: withStubs({
+        ss: prints('State Recv-Q Send-Q Local Address:Port Peer Address:Port Process\nLISTEN 0 128 0.0.0.0:22 0.0.0.0:* users:(("sshd",pid=1,fd=3))'),
+      }),
+    });
     expect(c).toMatchObject({ status: 'fail', evidence: { source: 'ss -tlnp', sshd_public: true } });
     expect(c.evidence.listeners).toEqual([expect.objectContaining({ address: '0.0.0.0', port: 22, process: 'sshd', tier: 'public', verdict: 'violation' })]);
   });
 
   it('no ss: netstat -tlnpW (stub) is used instead', async () => {
     const c = await check('ports.public', {
-      path: onlyStubs({ netstat: prints('Proto Recv-Q Send-Q Local Address           Foreign Address         State       PID/Program name\ntcp        0      0 127.0.0.1:5432          0.0.0.0:*               LISTEN      7/postgres') }),
+      path: onlyStubs({
+        netstat: prints(
+          'Proto Recv-Q Send-Q Local Address           Foreign Address         State       PID/Program name\ntcp        0      0 127.0.0.1:5432          0.0.0.0:*               LISTEN      7/postgres',
+        ),
+      }),
     });
     expect(c).toMatchObject({ status: 'pass', evidence: { source: 'netstat -tlnpW', formats: ['netstat'] } });
   });

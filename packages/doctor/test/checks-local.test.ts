@@ -14,7 +14,8 @@ function world() {
   const home = join(dir, '.openclaw');
   mkdirSync(home, { mode: 0o700 });
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, OPENCLAW_HOME: home };
-  const run = async (only: string, extra: { fix?: boolean } = {}) => (await runDoctor({ env, cwd: dir, only: [only], ...extra })).checks[0] as NonNullable<Awaited<ReturnType<typeof runDoctor>>['checks'][0]>;
+  const run = async (only: string, extra: { fix?: boolean } = {}) =>
+    (await runDoctor({ env, cwd: dir, only: [only], ...extra })).checks[0] as NonNullable<Awaited<ReturnType<typeof runDoctor>>['checks'][0]>;
   return { dir, home, env, run };
 }
 
@@ -69,7 +70,11 @@ describe('approvals.valid', () => {
     writeFileSync(f, body);
     chmodSync(f, 0o644);
     const before = await w.run('approvals.valid');
-    expect(before).toMatchObject({ status: 'fail', detail: expect.stringMatching(/permissions 0644 .*every command is denied/), remediation: `chmod 600 ${f}` });
+    expect(before).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(/permissions 0644 .*every command is denied/),
+      remediation: `chmod 600 ${f}`,
+    });
     const r = await runDoctor({ env: w.env, cwd: w.dir, only: ['approvals.valid'], fix: true });
     expect(r.checks[0]?.status).toBe('pass');
     expect(mode(f)).toBe('0600');
@@ -118,7 +123,10 @@ describe('approvals.weakening', () => {
   it('the check fails on an interpreter and names the entry', async () => {
     const w = world();
     writeFileSync(join(w.home, 'exec-approvals.json'), approvals({ agents: { main: { allowlist: [{ pattern: '/bin/sh' }] } } }), { mode: 0o600 });
-    expect(await w.run('approvals.weakening')).toMatchObject({ status: 'fail', detail: expect.stringMatching(/agents\.main\.allowlist\[0\] \/bin\/sh: sh runs any code/) });
+    expect(await w.run('approvals.weakening')).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(/agents\.main\.allowlist\[0\] \/bin\/sh: sh runs any code/),
+    });
   });
 
   it('skips, with why, when the approvals file cannot be read', async () => {
@@ -196,7 +204,10 @@ describe('allowlists.valid and sandbox.available', () => {
     const w = world();
     const empty = testdir();
     writeFileSync(join(w.home, 'openclaw.yaml'), `version: 1\ntools:\n  exec:\n    path: [${empty}]\n`);
-    expect(await w.run('sandbox.available')).toMatchObject({ status: 'fail', detail: expect.stringMatching(/not installed .*every sandboxed command is denied/) });
+    expect(await w.run('sandbox.available')).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(/not installed .*every sandboxed command is denied/),
+    });
     writeFileSync(join(w.home, 'openclaw.yaml'), `version: 1\ntools:\n  exec:\n    host: gateway\n    path: [${empty}]\n`);
     expect(await w.run('sandbox.available')).toMatchObject({ status: 'warn' });
   });

@@ -59,7 +59,9 @@ describe("this machine's own listeners", () => {
     expect(c?.evidence.source).toBe('ss -tlnp');
     expect((c?.evidence.listeners as unknown[]).length).toBe(kernelListeningPorts().length);
     // honest: a listener whose owner ss cannot show is never counted as a pass
-    const unknownOwners = (c?.evidence.listeners as Array<{ process: string | null; tier: string; verdict: string }>).filter((l) => l.process === null && l.tier === 'public');
+    const unknownOwners = (c?.evidence.listeners as Array<{ process: string | null; tier: string; verdict: string }>).filter(
+      (l) => l.process === null && l.tier === 'public',
+    );
     for (const l of unknownOwners) expect(l.verdict).toBe('unknown');
     if (unknownOwners.length) expect(c?.status).not.toBe('pass');
   });

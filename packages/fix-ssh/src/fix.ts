@@ -491,7 +491,8 @@ export async function fixSsh(opts: FixSshOptions = {}): Promise<FixSshResult> {
   let callsBeforeRollback = -1;
   const diffs = await unifiedDiffs(s.journal);
   const backupDir = s.journal.backupDir ? paths.host(s.journal.backupDir) : null;
-  const createdDirs = s.journal.createdDirs().filter((d) => !backupDir || !d.startsWith(backupDir));
+  // The backup directory and the parents made for it are where the backup lives, not changes.
+  const createdDirs = s.journal.createdDirs().filter((d) => !backupDir || !(d.startsWith(backupDir) || backupDir.startsWith(`${d}/`)));
   if (error && !dryRun) {
     if (failedAt >= STEP_IDS.indexOf('sshd.read')) diagnostics = await diagnose(s);
     const touched = s.journal.changes().length > 0 || createdDirs.length > 0 || s.ops.done.length > 0 || s.servicesTouched || s.unitFilesChanged;
