@@ -135,9 +135,10 @@ const STEPS: Record<StepId, Step> = {
   async preflight(s) {
     const notes: string[] = [];
     if (!s.paths.root) {
-      if (process.getuid?.() !== 0)
+      const root = process.getuid?.() === 0;
+      if (!root && !s.dryRun)
         throw new StepFailure('fix-ssh changes /etc/ssh and systemd units: it must run as root', 'sudo openclaw fix-ssh (try --dry-run first)');
-      notes.push('running as root');
+      notes.push(root ? 'running as root' : 'not root: a dry run only');
     } else notes.push(`test root ${s.paths.root}`);
     if (s.journal.read(s.paths.at(MAIN_CONFIG)) === null)
       throw new StepFailure(`${MAIN_CONFIG} does not exist`, 'is the OpenSSH server installed? (apt-get install openssh-server)');
@@ -213,9 +214,10 @@ const STEPS: Record<StepId, Step> = {
       s.ports = ports;
       return `sshd listens on port${ports.length === 1 ? '' : 's'} ${ports.join(', ')} today (sshd -T); those ports are kept`;
     }
-    if (s.dryRun && /privilege separation directory/.test(r.stderr)) {
+    if (s.dryRun) {
+      // A dry run creates nothing (/run/sshd) and may run without root (host keys): read the files.
       s.ports = portsFromFiles(s.tree as ConfigTree, s.journal);
-      return `sshd -T needs /run/sshd; from the files: port${s.ports.length === 1 ? '' : 's'} ${s.ports.join(', ')}`;
+      return `sshd -T cannot run here (${(r.stderr || r.error || '').trim().split('\n')[0]}); from the files: port${s.ports.length === 1 ? '' : 's'} ${s.ports.join(', ')}`;
     }
     throw new StepFailure(
       `the current sshd configuration does not load: ${describeFailure('sshd', sshdArgs(s, '-T'), r)}`,
@@ -449,6 +451,9 @@ async function unifiedDiffs(journal: Journal): Promise<FixSshResult['diffs']> {
 export async function fixSsh(opts: FixSshOptions = {}): Promise<FixSshResult> {
   const env = opts.env ?? process.env;
   const root = opts.testRoot ?? (env.OPENCLAW_TEST_ROOT || null);
+  // Fault injection for end-to-end tests, honoured only with a test root (never on a real host).
+  const injected = env.OPENCLAW_TEST_FAIL_AFTER;
+  if (root && opts.failAfter === undefined && injected && (STEP_IDS as readonly string[]).includes(injected)) opts = { ...opts, failAfter: injected as StepId };
   const paths = new HostPaths(root);
   const dryRun = opts.dryRun === true;
   const helperEnv = paths.root ? { ...env, OPENCLAW_TEST_ROOT: paths.root } : env;

@@ -129,6 +129,22 @@ const TAILSCALE_DEVICE = /^tailscale\d+$/;
  * the device it is bound to, if any. Undefined when the address is not an IP address.
  */
 export function classifyAddress(address: string, device: string | null): AddressClass | undefined {
+  // A host has few addresses and a capture repeats them: classify each (address, device) once.
+  const key = device === null ? address : `${address}%${device}`;
+  let c = cache.get(key);
+  if (c === undefined) {
+    c = classifyUncached(address, device) ?? null;
+    if (cache.size >= CACHE_MAX) cache.clear();
+    cache.set(key, c);
+  }
+  return c ?? undefined;
+}
+
+const CACHE_MAX = 4096;
+/** Results are shared between callers: they are never mutated. */
+const cache = new Map<string, Readonly<AddressClass> | null>();
+
+function classifyUncached(address: string, device: string | null): AddressClass | undefined {
   let base: AddressClass | undefined;
   if (address === '*') base = { tier: 'public', wildcard: true, why: 'wildcard *: every IPv4 and IPv6 interface (dual-stack)' };
   else {

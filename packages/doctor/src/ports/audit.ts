@@ -44,11 +44,18 @@ export interface PortAudit {
 const SSHD_PORT = 22;
 
 function names(processes: ProcessRef[] | null): string[] {
-  return processes ? [...new Set(processes.map((p) => p.name))] : [];
+  if (!processes) return [];
+  if (processes.length === 1) return [(processes[0] as ProcessRef).name];
+  return [...new Set(processes.map((p) => p.name))];
 }
 
-function isSshd(l: Listener): boolean {
-  const n = names(l.processes);
+function pidsOf(processes: ProcessRef[] | null): number[] {
+  if (!processes) return [];
+  const pids = processes.map((p) => p.pid).filter((p): p is number => p !== null);
+  return pids.length < 2 ? pids : [...new Set(pids)];
+}
+
+function isSshd(l: Listener, n: string[]): boolean {
   // ssh.socket: systemd accepts on :22 and starts sshd per connection.
   return n.includes('sshd') || (n.includes('systemd') && l.port === SSHD_PORT);
 }
@@ -58,7 +65,7 @@ export function auditListener(l: Listener): AuditedListener {
   // The parsers only accept addresses classifyAddress understands.
   if (!cls) throw new Error(`unclassifiable address ${l.address}`);
   const n = names(l.processes);
-  const sshd = isSshd(l);
+  const sshd = isSshd(l, n);
   let verdict: Verdict;
   let why = cls.why;
   if (cls.tier === 'local' || cls.tier === 'tailnet') verdict = 'ok';
@@ -84,7 +91,7 @@ export function auditListener(l: Listener): AuditedListener {
     verdict,
     endpoint: formatEndpoint(l.address, l.port, l.device),
     device: l.device,
-    pids: l.processes ? [...new Set(l.processes.map((p) => p.pid).filter((p): p is number => p !== null))] : [],
+    pids: pidsOf(l.processes),
     sshd,
     why,
     format: l.format,

@@ -9,7 +9,7 @@
  * no process column (not root), names cut short (lsof's 9-character COMMAND, netstat's 19-character
  * PID/Program), addresses cut short (netstat without -W), and device bindings netstat and lsof omit.
  */
-import { parseIp } from './address.js';
+import { classifyAddress, parseIp } from './address.js';
 
 export type CaptureFormat = 'ss' | 'netstat' | 'lsof';
 
@@ -116,7 +116,7 @@ export function parseEndpoint(text: string, truncatable = false): (Endpoint & { 
     host = host.slice(0, pct);
   }
   if (host === '*') return { address: '*', device, port, truncated: false };
-  if (parseIp(host)) {
+  if (classifyAddress(host, null)) {
     const truncated = truncatable && host.includes(':') && text.length >= NETSTAT_ADDRESS_WIDTH;
     return { address: host, device, port, truncated };
   }
@@ -228,6 +228,9 @@ function parseLsofLine(line: string): LineResult | { lsof: LsofRow } {
   return { lsof: { command: command.replace(/\\x20/g, ' '), pid: Number(pid), device, endpoint: { ...ep, address } } };
 }
 
+/** First characters of the header lines detectHeader knows: (S)tate (N)etid (A)ctive (P)roto (C)OMMAND. */
+const HEADER_START = new Set(['S', 'N', 'A', 'P', 'C'].map((c) => c.charCodeAt(0)));
+
 function detectHeader(line: string): CaptureFormat | 'stop' | undefined {
   if (/^(State|Netid)\s+(State\s+)?Recv-Q/.test(line)) return 'ss';
   if (/^Active Internet connections/.test(line) || /^Proto\s+Recv-Q\s+Send-Q/.test(line)) return 'netstat';
@@ -275,7 +278,7 @@ export function parseListeners(text: string): Capture {
     const n = i + 1;
     if (line.trim() === '') continue;
     if (line.length > MAX_LINE) throw new CaptureParseError(`line longer than ${MAX_LINE} characters`, n, '');
-    const header = detectHeader(line);
+    const header = HEADER_START.has(line.charCodeAt(0)) ? detectHeader(line) : undefined;
     if (header === 'stop') {
       stopped = true;
       continue;
@@ -286,14 +289,15 @@ export function parseListeners(text: string): Capture {
       continue;
     }
     if (stopped) continue;
-    if (/^lsof: WARNING/.test(line) || /^\s*Output information may be incomplete/.test(line)) {
+    if (format !== 'ss' && (/^lsof: WARNING/.test(line) || /^\s*Output information may be incomplete/.test(line))) {
       capture.notes.push(`lsof warned: ${line.trim()}`);
       continue;
     }
     // netstat run without root says so before the table (sometimes over two lines).
     if (
-      /^\((No info could be read|Not all processes could be identified)/.test(line) ||
-      /^\s*(non-owned process info|will not be shown, you would have to be root)/.test(line)
+      format !== 'ss' &&
+      (/^\((No info could be read|Not all processes could be identified)/.test(line) ||
+        /^\s*(non-owned process info|will not be shown, you would have to be root)/.test(line))
     ) {
       capture.notes.push(`netstat: ${line.trim()}`);
       continue;
@@ -340,6 +344,6 @@ export function parseListeners(text: string): Capture {
   for (const f of capture.formats) capture.notes.push(...NOTES[f]);
   if (capture.listeners.some((l) => l.addressTruncated))
     capture.notes.push('netstat cut some IPv6 addresses short (capture with netstat -W or ss); their tier is judged from the part shown');
-  capture.listeners.sort((a, b) => a.line - b.line);
+  if (lsofRows.length) capture.listeners.sort((a, b) => a.line - b.line);
   return capture;
 }
