@@ -92,7 +92,9 @@ if (!existsSync(join(import.meta.dirname, '..', 'packages/cli/dist/run.js'))) {
   for (const [, c, a] of subjects) once(c, a);
   const times = subjects.map(() => [] as number[]);
   const n = Math.max(3, Math.min(runs, 20));
-  for (let i = 0; i < n; i++) subjects.forEach(([, c, a], j) => times[j]?.push(once(c, a)));
+  for (let i = 0; i < n; i++) {
+    for (const [j, [, c, a]] of subjects.entries()) times[j]?.push(once(c, a));
+  }
   const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] as number;
   const base = med(times[0] as number[]);
   subjects.forEach(([name], j) => {

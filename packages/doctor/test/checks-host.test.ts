@@ -30,7 +30,8 @@ describe('model.endpoint (a real HTTP server on loopback)', () => {
   afterEach(() => server?.close());
   const serve = (handler: (req: IncomingMessage, res: ServerResponse) => void) =>
     new Promise<string>((resolve) => {
-      server = createServer(handler).listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server?.address() as AddressInfo).port}/v1`));
+      const s = createServer(handler);
+      server = s.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(s.address() as AddressInfo).port}/v1`));
     });
 
   it('200 with a model list: pass, counting the models', async () => {

@@ -55,14 +55,14 @@ describe("this machine's own listeners", () => {
 
   it('the ports.public check runs live and its evidence matches ss', async () => {
     const r = await runDoctor({ only: ['ports.public'] });
-    const c = r.checks[0];
-    expect(c?.evidence.source).toBe('ss -tlnp');
-    expect((c?.evidence.listeners as unknown[]).length).toBe(kernelListeningPorts().length);
+    const c = r.checks[0] as NonNullable<(typeof r.checks)[0]>;
+    expect(c.evidence.source).toBe('ss -tlnp');
+    expect((c.evidence.listeners as unknown[]).length).toBe(kernelListeningPorts().length);
     // honest: a listener whose owner ss cannot show is never counted as a pass
-    const unknownOwners = (c?.evidence.listeners as Array<{ process: string | null; tier: string; verdict: string }>).filter(
+    const unknownOwners = (c.evidence.listeners as Array<{ process: string | null; tier: string; verdict: string }>).filter(
       (l) => l.process === null && l.tier === 'public',
     );
     for (const l of unknownOwners) expect(l.verdict).toBe('unknown');
-    if (unknownOwners.length) expect(c?.status).not.toBe('pass');
+    if (unknownOwners.length) expect(c.status).not.toBe('pass');
   });
 });
