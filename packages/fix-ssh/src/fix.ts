@@ -174,12 +174,13 @@ const STEPS: Record<StepId, Step> = {
 
   async backup(s, o) {
     const tree = s.tree as ConfigTree;
-    const socketDir = s.paths.at(`/etc/systemd/system/${SOCKET_NAMES[0]}.d`);
+    const service = (s.service as UnitState).id;
     const touched = [
       ...tree.files,
       s.paths.at((s.dropin as DropInPlan).dropin),
-      s.paths.at(`/etc/systemd/system/${(s.service as UnitState).id}.d/${ORDERING_DROPIN}`),
-      ...socketDropIns(s, socketDir),
+      s.paths.at(`/etc/systemd/system/${service}.d/${ORDERING_DROPIN}`),
+      ...SOCKET_NAMES.flatMap((n) => unitDropIns(s, n)),
+      ...unitDropIns(s, service),
     ];
     s.journal.backup(touched);
     if (s.dryRun)
@@ -228,8 +229,7 @@ const STEPS: Record<StepId, Step> = {
   async 'ssh.socket'(s) {
     const socket = await findUnit(s.helpers, SOCKET_NAMES);
     if (socket && 'error' in socket) throw new StepFailure(socket.error);
-    const socketDir = s.paths.at(`/etc/systemd/system/${socket?.id ?? SOCKET_NAMES[0]}.d`);
-    const overrides = socketDropIns(s, socketDir);
+    const overrides = unitDropIns(s, `${socket?.id ?? SOCKET_NAMES[0]}`);
     if (!socket || !socketInUse(socket))
       return { skipped: socket ? `${socket.id} is ${socket.unitFileState}, ${socket.activeState}: not in use` : 'no ssh.socket unit' };
     s.socket = socket;
@@ -256,11 +256,23 @@ const STEPS: Record<StepId, Step> = {
       }
     }
     const service = s.service as UnitState;
+    // Ubuntu's socket activation also makes the service need the socket (ssh.service.d/00-socket.conf:
+    // Requires=ssh.socket); with the socket masked, that would keep ssh.service from starting.
+    let unbound = 0;
+    for (const f of unitDropIns(s, service.id)) {
+      const n = dropUnitDependency(s.journal.read(f) ?? '', socket.id);
+      if (n.count) {
+        s.journal.write(f, n.text);
+        unbound += n.count;
+      }
+    }
     if (!['enabled', 'enabled-runtime', 'alias'].includes(service.unitFileState)) {
       await s.ops.apply('enable', service.id);
       done.push(`${did(s, 'enabled', 'enable')} ${service.id} so it starts at boot`);
     }
-    return `${socket.id} (socket activation, listening on :22 whatever sshd_config says): ${done.join(', ')}${commented ? `; ${did(s, 'commented out', 'comment out')} ${commented} ListenStream override${commented === 1 ? '' : 's'}` : ''}`;
+    if (commented) done.push(`${did(s, 'commented out', 'comment out')} ${commented} ListenStream override${commented === 1 ? '' : 's'}`);
+    if (unbound) done.push(`${did(s, 'removed', 'remove')} ${socket.id} from ${unbound} ${service.id} dependency line${unbound === 1 ? '' : 's'}`);
+    return `${socket.id} (socket activation, listening on :22 whatever sshd_config says): ${done.join(', ')}`;
   },
 
   async 'sshd.dropin'(s) {
@@ -347,8 +359,9 @@ const STEPS: Record<StepId, Step> = {
   },
 };
 
-/** Drop-ins of the socket unit (where admins override ListenStream). */
-function socketDropIns(s: State, dir: string): string[] {
+/** The `.conf` drop-ins of a unit in /etc/systemd/system/<unit>.d/ (real paths). */
+function unitDropIns(s: State, unit: string): string[] {
+  const dir = s.paths.at(`/etc/systemd/system/${unit}.d`);
   if (!s.journal.exists(dir)) return [];
   return readdirSync(dir)
     .filter((n) => n.endsWith('.conf'))
@@ -362,6 +375,24 @@ function neutraliseListenStream(text: string): { text: string; count: number } {
     if (!/^\s*ListenStream\s*=/.test(l)) return l;
     count++;
     return `${MARKER} ${l}`;
+  });
+  return { text: out.join('\n'), count };
+}
+
+/**
+ * Removes `unit` from dependency lines (`Requires=ssh.socket`, `After=network.target ssh.socket`):
+ * the original line is kept, commented with the marker, and the rest of its units stay.
+ */
+export function dropUnitDependency(text: string, unit: string): { text: string; count: number } {
+  let count = 0;
+  const out = text.split('\n').flatMap((line) => {
+    const m = line.match(/^(\s*(?:Requires|Requisite|BindsTo|Wants|PartOf|Upholds|After|Before)\s*=\s*)(.*)$/);
+    if (!m) return [line];
+    const units = (m[2] as string).split(/\s+/).filter(Boolean);
+    if (!units.includes(unit)) return [line];
+    count++;
+    const rest = units.filter((u) => u !== unit);
+    return rest.length ? [`${MARKER} ${line}`, `${m[1]}${rest.join(' ')}`] : [`${MARKER} ${line}`];
   });
   return { text: out.join('\n'), count };
 }

@@ -4,7 +4,18 @@
  * (SPEC §8). This file is the package's public API.
  */
 
-export { type FixSshOptions, type FixSshResult, fixSsh, orderingDropIn, SERVICE_NAMES, SOCKET_NAMES, STEP_IDS, type StepId, type StepStatus } from './fix.js';
+export {
+  dropUnitDependency,
+  type FixSshOptions,
+  type FixSshResult,
+  fixSsh,
+  orderingDropIn,
+  SERVICE_NAMES,
+  SOCKET_NAMES,
+  STEP_IDS,
+  type StepId,
+  type StepStatus,
+} from './fix.js';
 export { HostPaths } from './paths.js';
 export { renderFixSsh } from './render.js';
 export {

@@ -50,6 +50,35 @@ describe.skipIf(!isRoot)('fix-ssh on a Debian test root (stub systemctl/tailscal
       expect(r.steps.find((s) => s.id === 'verify.listeners')?.detail).toBe(`ss: listening on ${TAILNET_IP}:22; nothing on 0.0.0.0, [::] or * for port 22`);
     });
 
+    const ubuntuSocket: HostOptions = {
+      socket: 'active',
+      serviceEnabled: false,
+      files: {
+        'etc/systemd/system/ssh.service.d/00-socket.conf': '[Unit]\n# Socket activation\nRequires=ssh.socket\nAfter=network.target auditd.service ssh.socket\n',
+        'etc/systemd/system/ssh.socket.d/addresses.conf': '[Socket]\nListenStream=\nListenStream=0.0.0.0:22\nListenStream=[::]:22\n',
+      },
+    };
+
+    it('Ubuntu-style socket activation (stub systemctl refuses to start a service that Requires a masked unit): the dependency and the address overrides are taken out', async () => {
+      const host = debianHost(ubuntuSocket);
+      const r = await run(host);
+      expect(r.ok).toBe(true);
+      expect(host.read('etc/systemd/system/ssh.service.d/00-socket.conf')).toBe(
+        `[Unit]\n# Socket activation\n${MARKER} Requires=ssh.socket\n${MARKER} After=network.target auditd.service ssh.socket\nAfter=network.target auditd.service\n`,
+      );
+      expect(host.read('etc/systemd/system/ssh.socket.d/addresses.conf')).toBe(
+        `[Socket]\n${MARKER} ListenStream=\n${MARKER} ListenStream=0.0.0.0:22\n${MARKER} ListenStream=[::]:22\n`,
+      );
+      expect(r.steps.find((s) => s.id === 'ssh.socket')?.detail).toMatch(
+        /commented out 3 ListenStream overrides, removed ssh\.socket from 2 ssh\.service dependency lines/,
+      );
+      expect(host.activeUnits()).toEqual(['ssh.service']);
+    });
+
+    it('Ubuntu-style socket activation: a failure after the restart puts every unit file back', async () => {
+      await expectRolledBack(debianHost(ubuntuSocket), { failAfter: 'verify.listeners' }, 'verify.listeners');
+    });
+
     it('ssh.socket present but unused (stub systemctl): left alone', async () => {
       const host = debianHost({ socket: 'disabled', serviceActive: true });
       const r = await run(host);

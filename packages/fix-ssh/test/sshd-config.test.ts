@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { orderingDropIn } from '../src/fix.js';
+import { dropUnitDependency, orderingDropIn } from '../src/fix.js';
 import { Journal } from '../src/journal.js';
 import { HostPaths } from '../src/paths.js';
 import {
@@ -140,6 +140,18 @@ describe('ports from the files (when sshd -T cannot run)', () => {
   ])('%j → %j', (main, ports) => {
     const t = tree({ 'etc/ssh/sshd_config': main });
     expect(portsFromFiles(t.read(), t.journal)).toEqual(ports);
+  });
+});
+
+describe('taking ssh.socket out of ssh.service dependencies', () => {
+  it.each<[string, string]>([
+    ['Requires=ssh.socket', `${MARKER} Requires=ssh.socket`],
+    ['After=network.target ssh.socket', `${MARKER} After=network.target ssh.socket\nAfter=network.target`],
+    ['  BindsTo = ssh.socket other.socket', `${MARKER}   BindsTo = ssh.socket other.socket\n  BindsTo = other.socket`],
+    ['After=sshd.socket', 'After=sshd.socket'],
+    ['Description=needs ssh.socket', 'Description=needs ssh.socket'],
+  ])('%j', (line, want) => {
+    expect(dropUnitDependency(line, 'ssh.socket').text).toBe(want);
   });
 });
 
