@@ -268,6 +268,22 @@ describe('ports.public from live tools', () => {
     expect(c).toMatchObject({ status: 'pass', evidence: { source: 'netstat -tlnpW', formats: ['netstat'] } });
   });
 
+  it('a failing ss and netstat (stubs), then lsof (stub) answers', async () => {
+    const c = await check('ports.public', {
+      path: onlyStubs({
+        ss: fails('ss: cannot open netlink socket', 1),
+        netstat: fails('netstat: invalid option -- W', 1),
+        lsof: prints('COMMAND PID USER FD TYPE DEVICE SIZE/OFF NODE NAME\nsshd 1 root 3u IPv4 10 0t0 TCP *:22 (LISTEN)'),
+      }),
+    });
+    expect(c).toMatchObject({ status: 'fail', evidence: { source: 'lsof +c 0 -nP -iTCP -sTCP:LISTEN', sshd_public: true } });
+  });
+
+  it('no listener tool at all: unknown, naming what was tried', async () => {
+    const c = await check('ports.public', { path: onlyStubs({}) });
+    expect(c).toMatchObject({ status: 'unknown', detail: 'no listener tool worked: ss not installed; netstat not installed; lsof not installed' });
+  });
+
   it('ss printing something unreadable: unknown, with the line', async () => {
     const c = await check('ports.public', { path: withStubs({ ss: prints('Segmentation fault') }) });
     expect(c).toMatchObject({ status: 'unknown', detail: expect.stringMatching(/cannot read the output of ss -tlnp: line 1/) });

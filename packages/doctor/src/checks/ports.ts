@@ -20,9 +20,11 @@ async function captureLive(ctx: DoctorContext): Promise<{ source: string; captur
       tried.push(`${tool.cmd} not installed`);
       continue;
     }
-    // lsof exits 1 when it finds nothing to list.
-    if (!r.ok && !(tool.cmd === 'lsof' && r.code === 1 && r.stderr.trim() === ''))
-      return { error: `${source} failed: ${firstLine(r.stderr) || r.error || `exit ${r.code}`}` };
+    // lsof exits 1 when it finds nothing to list; any other failure (a netstat without -W, say) moves on.
+    if (!r.ok && !(tool.cmd === 'lsof' && r.code === 1 && r.stderr.trim() === '')) {
+      tried.push(`${source} failed: ${firstLine(r.stderr) || r.error || `exit ${r.code}`}`);
+      continue;
+    }
     try {
       return { source, capture: parseListeners(r.stdout) };
     } catch (e) {
@@ -30,7 +32,7 @@ async function captureLive(ctx: DoctorContext): Promise<{ source: string; captur
       throw e;
     }
   }
-  return { error: `no listener tool: ${tried.join(', ')}` };
+  return { error: `no listener tool worked: ${tried.join('; ')}` };
 }
 
 export const portsPublic: CheckDefinition = {
