@@ -4,18 +4,7 @@
  * (SPEC §8). This file is the package's public API.
  */
 
-export {
-  dropUnitDependency,
-  type FixSshOptions,
-  type FixSshResult,
-  fixSsh,
-  orderingDropIn,
-  SERVICE_NAMES,
-  SOCKET_NAMES,
-  STEP_IDS,
-  type StepId,
-  type StepStatus,
-} from './fix.js';
+export { type FixSshOptions, type FixSshResult, fixSsh, STEP_IDS, type StepId, type StepStatus } from './fix.js';
 export { HostPaths } from './paths.js';
 export { renderFixSsh } from './render.js';
 export {
@@ -30,4 +19,6 @@ export {
   planDropIn,
   readConfigTree,
 } from './sshd-config.js';
+export { SERVICE_NAMES, SOCKET_NAMES } from './steps.js';
+export { dropUnitDependency, orderingDropIn } from './systemd.js';
 export { Refusal, validateTailnetAddress } from './tailscale.js';

@@ -4,6 +4,7 @@
  * inverses, so a rollback can undo exactly what was done, in reverse.
  */
 import { describeFailure, type Helpers } from './helpers.js';
+import { MARKER } from './sshd-config.js';
 
 export interface UnitState {
   id: string;
@@ -81,4 +82,47 @@ export class UnitOps {
     }
     return problems;
   }
+}
+
+export function neutraliseListenStream(text: string): { text: string; count: number } {
+  let count = 0;
+  const out = text.split('\n').map((l) => {
+    if (!/^\s*ListenStream\s*=/.test(l)) return l;
+    count++;
+    return `${MARKER} ${l}`;
+  });
+  return { text: out.join('\n'), count };
+}
+
+/**
+ * Removes `unit` from dependency lines (`Requires=ssh.socket`, `After=network.target ssh.socket`):
+ * the original line is kept, commented with the marker, and the rest of its units stay.
+ */
+export function dropUnitDependency(text: string, unit: string): { text: string; count: number } {
+  let count = 0;
+  const out = text.split('\n').flatMap((line) => {
+    const m = line.match(/^(\s*(?:Requires|Requisite|BindsTo|Wants|PartOf|Upholds|After|Before)\s*=\s*)(.*)$/);
+    if (!m) return [line];
+    const units = (m[2] as string).split(/\s+/).filter(Boolean);
+    if (!units.includes(unit)) return [line];
+    count++;
+    const rest = units.filter((u) => u !== unit);
+    return rest.length ? [`${MARKER} ${line}`, `${m[1]}${rest.join(' ')}`] : [`${MARKER} ${line}`];
+  });
+  return { text: out.join('\n'), count };
+}
+
+/** The ssh.service drop-in: start after tailscaled, and wait for the address (sshd cannot bind it before). */
+export function orderingDropIn(ip: string): string {
+  return [
+    `# Written by \`openclaw fix-ssh\`: sshd listens only on ${ip} (Tailscale), so it starts after`,
+    '# tailscaled and waits up to 30 s for that address to appear on an interface.',
+    '[Unit]',
+    'Wants=tailscaled.service',
+    'After=tailscaled.service network-online.target',
+    '',
+    '[Service]',
+    `ExecStartPre=/bin/sh -c 'for i in $$(seq 30); do ip -4 -o addr show | grep -qF " ${ip}/" && exit 0; sleep 1; done; echo "openclaw fix-ssh: ${ip} is not up" >&2; exit 1'`,
+    '',
+  ].join('\n');
 }

@@ -3,7 +3,6 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dropUnitDependency, orderingDropIn } from '../src/fix.js';
 import { Journal } from '../src/journal.js';
 import { HostPaths } from '../src/paths.js';
 import {
@@ -17,6 +16,7 @@ import {
   portsFromFiles,
   readConfigTree,
 } from '../src/sshd-config.js';
+import { dropUnitDependency, orderingDropIn } from '../src/systemd.js';
 import { testdir } from './tmp.js';
 
 function tree(files: Record<string, string>) {
