@@ -1,6 +1,8 @@
 /**
  * The port audit against this machine's own listeners: the real `ss -tlnp` (and netstat, lsof),
- * checked against the kernel's own table in /proc/net/tcp{,6}.
+ * checked against the kernel's own table in /proc/net/tcp{,6}. Other tests (and other users of the
+ * machine) open and close listeners meanwhile, so each comparison is made while the kernel's table
+ * stays the same before and after the tools run.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -9,7 +11,7 @@ import { auditCapture } from '../src/ports/audit.js';
 import { parseListeners } from '../src/ports/parse.js';
 import { runDoctor } from '../src/run.js';
 
-/** Listening ports from the kernel (state 0A = LISTEN), as "port" strings, sorted with repeats. */
+/** Listening ports from the kernel (state 0A = LISTEN), sorted, with repeats. */
 function kernelListeningPorts(): number[] {
   const ports: number[] = [];
   for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
@@ -35,33 +37,50 @@ const tool = (cmd: string, args: string[]) => {
   }
 };
 
+/** Runs `measure` until the kernel's listeners are the same before and after it; returns both. */
+async function whileStable<T>(measure: () => T | Promise<T>): Promise<{ kernel: number[]; got: T }> {
+  for (let i = 0; i < 20; i++) {
+    const before = kernelListeningPorts();
+    const got = await measure();
+    if (JSON.stringify(kernelListeningPorts()) === JSON.stringify(before)) return { kernel: before, got };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error("the machine's listeners kept changing during 20 attempts");
+}
+
+const ports = (text: string) => parseListeners(text).listeners.map((l) => l.port);
+const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+const unique = (xs: number[]) => [...new Set(xs)].sort((a, b) => a - b);
+
 describe("this machine's own listeners", () => {
-  it('ss -tlnp parses, and lists exactly the sockets the kernel says listen', () => {
-    const capture = parseListeners(tool('ss', ['-tlnp']));
+  it('ss -tlnp parses, and lists exactly the sockets the kernel says listen', async () => {
+    const { kernel, got } = await whileStable(() => tool('ss', ['-tlnp']));
+    const capture = parseListeners(got);
     expect(capture.formats).toEqual(['ss']);
-    expect(capture.listeners.map((l) => l.port).sort((a, b) => a - b)).toEqual(kernelListeningPorts());
-    const audit = auditCapture(capture);
-    for (const l of audit.listeners) expect(['ok', 'warn', 'violation', 'unknown']).toContain(l.verdict);
+    expect(sorted(capture.listeners.map((l) => l.port))).toEqual(kernel);
+    for (const l of auditCapture(capture).listeners) expect(['ok', 'warn', 'violation', 'unknown']).toContain(l.verdict);
   });
 
-  it('ss -H -tlnp, netstat -tlnpW and lsof agree with ss on the ports', () => {
-    const ports = (text: string) => [...new Set(parseListeners(text).listeners.map((l) => l.port))].sort((a, b) => a - b);
-    const ss = ports(tool('ss', ['-tlnp']));
-    expect(ports(tool('ss', ['-H', '-tlnp']))).toEqual(ss);
-    expect(ports(tool('netstat', ['-tlnpW']))).toEqual(ss);
-    // lsof lists only sockets of processes it can see; on this machine that may be fewer
-    for (const p of ports(tool('lsof', ['-nP', '-iTCP', '-sTCP:LISTEN']))) expect(ss).toContain(p);
+  it('ss -H -tlnp, netstat -tlnpW and lsof agree with the kernel on the ports', async () => {
+    const { kernel, got } = await whileStable(() => ({
+      ssH: tool('ss', ['-H', '-tlnp']),
+      netstat: tool('netstat', ['-tlnpW']),
+      lsof: tool('lsof', ['-nP', '-iTCP', '-sTCP:LISTEN']),
+    }));
+    expect(sorted(ports(got.ssH))).toEqual(kernel);
+    expect(sorted(ports(got.netstat))).toEqual(kernel);
+    // lsof lists only sockets of processes it can see (not those of other namespaces)
+    for (const p of unique(ports(got.lsof))) expect(kernel).toContain(p);
   });
 
-  it('the ports.public check runs live and its evidence matches ss', async () => {
-    const r = await runDoctor({ only: ['ports.public'] });
+  it('the ports.public check runs live and its evidence matches the kernel', async () => {
+    const { kernel, got: r } = await whileStable(() => runDoctor({ only: ['ports.public'] }));
     const c = r.checks[0] as NonNullable<(typeof r.checks)[0]>;
     expect(c.evidence.source).toBe('ss -tlnp');
-    expect((c.evidence.listeners as unknown[]).length).toBe(kernelListeningPorts().length);
-    // honest: a listener whose owner ss cannot show is never counted as a pass
-    const unknownOwners = (c.evidence.listeners as Array<{ process: string | null; tier: string; verdict: string }>).filter(
-      (l) => l.process === null && l.tier === 'public',
-    );
+    const listeners = c.evidence.listeners as Array<{ port: number; process: string | null; tier: string; verdict: string }>;
+    expect(sorted(listeners.map((l) => l.port))).toEqual(kernel);
+    // honest: a public listener whose owner ss cannot show is unknown, and the check is then no pass
+    const unknownOwners = listeners.filter((l) => l.process === null && l.tier === 'public');
     for (const l of unknownOwners) expect(l.verdict).toBe('unknown');
     if (unknownOwners.length) expect(c.status).not.toBe('pass');
   });
