@@ -86,7 +86,7 @@ export function auditListener(l: Listener): AuditedListener {
   return {
     address: l.device ? `${l.address}%${l.device}` : l.address,
     port: l.port,
-    process: l.processes ? n.join(',') : null,
+    process: l.processes ? (n.length === 1 ? (n[0] as string) : n.join(',')) : null,
     tier: cls.tier,
     verdict,
     endpoint: formatEndpoint(l.address, l.port, l.device),

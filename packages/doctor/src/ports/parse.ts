@@ -141,18 +141,39 @@ function repairTruncatedIPv6(host: string): string | undefined {
 
 const USERS = /\("(.*?)",pid=(\d+)(?:,fd=\d+)?\)/g;
 
-function parseSsProcesses(text: string): ProcessRef[] | undefined {
+function parseSsProcesses(line: string, from: number): ProcessRef[] | undefined {
   const out: ProcessRef[] = [];
-  USERS.lastIndex = 0;
-  for (let m = USERS.exec(text); m !== null; m = USERS.exec(text)) out.push({ name: m[1] as string, pid: Number(m[2]) });
+  USERS.lastIndex = from;
+  for (let m = USERS.exec(line); m !== null; m = USERS.exec(line)) out.push({ name: m[1] as string, pid: Number(m[2]) });
   return out.length ? out : undefined;
+}
+
+const isSpace = (c: number) => c === 32 || c === 9;
+
+/** The first `max` whitespace-separated words of line[0, end) — without copying the rest. */
+function words(line: string, end: number, max: number): string[] {
+  const out: string[] = [];
+  let i = 0;
+  while (i < end && out.length < max) {
+    while (i < end && isSpace(line.charCodeAt(i))) i++;
+    if (i >= end) break;
+    const start = i;
+    while (i < end && !isSpace(line.charCodeAt(i))) i++;
+    out.push(line.slice(start, i));
+  }
+  return out;
+}
+
+function isBlank(line: string): boolean {
+  for (let i = 0; i < line.length; i++) if (!isSpace(line.charCodeAt(i))) return false;
+  return true;
 }
 
 type LineResult = { listener: Omit<Listener, 'line' | 'format'> } | { skip: 'udp' | 'notListening' | 'other' } | { error: string };
 
 function parseSsLine(line: string): LineResult {
   const usersAt = line.indexOf('users:((');
-  const columns = (usersAt === -1 ? line : line.slice(0, usersAt)).trim().split(/\s+/);
+  const columns = words(line, usersAt === -1 ? line.length : usersAt, 6);
   let netid: string | null = null;
   if (SS_NETIDS.has(columns[0] as string)) netid = columns.shift() as string;
   const [state, recvQ, sendQ, local, peer] = columns;
@@ -165,7 +186,7 @@ function parseSsLine(line: string): LineResult {
   if (!ep) return { error: `unreadable local address ${JSON.stringify(local)}` };
   let processes: ProcessRef[] | null = null;
   if (usersAt !== -1) {
-    const parsed = parseSsProcesses(line.slice(usersAt));
+    const parsed = parseSsProcesses(line, usersAt);
     if (!parsed) return { error: 'unreadable process column (expected users:(("name",pid=N,fd=N),…))' };
     processes = parsed;
   }
@@ -276,7 +297,7 @@ export function parseListeners(text: string): Capture {
     const raw = lines[i] as string;
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     const n = i + 1;
-    if (line.trim() === '') continue;
+    if (isBlank(line)) continue;
     if (line.length > MAX_LINE) throw new CaptureParseError(`line longer than ${MAX_LINE} characters`, n, '');
     const header = HEADER_START.has(line.charCodeAt(0)) ? detectHeader(line) : undefined;
     if (header === 'stop') {
