@@ -51,8 +51,8 @@ function names(processes: ProcessRef[] | null): string[] {
 
 function pidsOf(processes: ProcessRef[] | null): number[] {
   if (!processes) return [];
-  const pids = processes.map((p) => p.pid).filter((p): p is number => p !== null);
-  return pids.length < 2 ? pids : [...new Set(pids)];
+  if (processes.length === 1) return processes[0]?.pid == null ? [] : [processes[0].pid];
+  return [...new Set(processes.map((p) => p.pid).filter((p): p is number => p !== null))];
 }
 
 function isSshd(l: Listener, n: string[]): boolean {

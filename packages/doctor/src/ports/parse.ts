@@ -93,9 +93,14 @@ interface Endpoint {
 export function parseEndpoint(text: string, truncatable = false): (Endpoint & { truncated: boolean }) | undefined {
   const colon = text.lastIndexOf(':');
   if (colon <= 0) return undefined;
-  const portText = text.slice(colon + 1);
-  if (!NUMBER.test(portText) || portText.length > 5) return undefined;
-  const port = Number(portText);
+  const digits = text.length - colon - 1;
+  if (digits < 1 || digits > 5) return undefined;
+  let port = 0;
+  for (let i = colon + 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return undefined;
+    port = port * 10 + (c - 48);
+  }
   if (port > 65_535) return undefined;
   let host = text.slice(0, colon);
   let device: string | null = null;
@@ -139,49 +144,88 @@ function repairTruncatedIPv6(host: string): string | undefined {
   return parseIp(h) ? h : undefined;
 }
 
-const USERS = /\("(.*?)",pid=(\d+)(?:,fd=\d+)?\)/g;
-
+/** `users:(("name",pid=N,fd=N),…)` from `from` on; names may hold spaces, commas and quotes. */
 function parseSsProcesses(line: string, from: number): ProcessRef[] | undefined {
   const out: ProcessRef[] = [];
-  USERS.lastIndex = from;
-  for (let m = USERS.exec(line); m !== null; m = USERS.exec(line)) out.push({ name: m[1] as string, pid: Number(m[2]) });
+  let i = from;
+  for (;;) {
+    const open = line.indexOf('("', i);
+    if (open === -1) break;
+    const close = line.indexOf('",pid=', open + 2);
+    if (close === -1) break;
+    let j = close + 6;
+    let pid = 0;
+    for (let c = line.charCodeAt(j); c >= 48 && c <= 57; c = line.charCodeAt(++j)) pid = pid * 10 + (c - 48);
+    if (j === close + 6) break;
+    out.push({ name: line.slice(open + 2, close), pid });
+    i = j;
+  }
   return out.length ? out : undefined;
 }
 
 const isSpace = (c: number) => c === 32 || c === 9;
-
-/** The first `max` whitespace-separated words of line[0, end) — without copying the rest. */
-function words(line: string, end: number, max: number): string[] {
-  const out: string[] = [];
-  let i = 0;
-  while (i < end && out.length < max) {
-    while (i < end && isSpace(line.charCodeAt(i))) i++;
-    if (i >= end) break;
-    const start = i;
-    while (i < end && !isSpace(line.charCodeAt(i))) i++;
-    out.push(line.slice(start, i));
-  }
-  return out;
-}
 
 function isBlank(line: string): boolean {
   for (let i = 0; i < line.length; i++) if (!isSpace(line.charCodeAt(i))) return false;
   return true;
 }
 
-type LineResult = { listener: Omit<Listener, 'line' | 'format'> } | { skip: 'udp' | 'notListening' | 'other' } | { error: string };
+type LineResult = { listener: Listener } | { skip: 'udp' | 'notListening' | 'other' } | { error: string };
+const SKIP_UDP = { skip: 'udp' } as const;
+const SKIP_OTHER = { skip: 'other' } as const;
+const SKIP_NOT_LISTENING = { skip: 'notListening' } as const;
 
-function parseSsLine(line: string): LineResult {
+/** Word boundaries of the current line (start, end pairs), reused: the hot loop allocates no arrays. */
+const bounds = new Int32Array(16);
+
+/** Finds up to `max` words of line[0, end); returns how many. */
+function scanWords(line: string, end: number, max: number): number {
+  let count = 0;
+  let i = 0;
+  while (i < end && count < max) {
+    while (i < end && isSpace(line.charCodeAt(i))) i++;
+    if (i >= end) break;
+    bounds[2 * count] = i;
+    while (i < end && !isSpace(line.charCodeAt(i))) i++;
+    bounds[2 * count + 1] = i;
+    count++;
+  }
+  return count;
+}
+
+const word = (line: string, k: number) => line.slice(bounds[2 * k], bounds[2 * k + 1]);
+
+function isNumberWord(line: string, k: number): boolean {
+  const a = bounds[2 * k] as number;
+  const b = bounds[2 * k + 1] as number;
+  for (let i = a; i < b; i++) {
+    const c = line.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return b > a;
+}
+
+function parseSsLine(line: string, n: number): LineResult {
   const usersAt = line.indexOf('users:((');
-  const columns = words(line, usersAt === -1 ? line.length : usersAt, 6);
-  let netid: string | null = null;
-  if (SS_NETIDS.has(columns[0] as string)) netid = columns.shift() as string;
-  const [state, recvQ, sendQ, local, peer] = columns;
-  if (state === undefined || !SS_STATES.has(state) || !NUMBER.test(recvQ ?? '') || !NUMBER.test(sendQ ?? '') || local === undefined || peer === undefined) {
+  const count = scanWords(line, usersAt === -1 ? line.length : usersAt, 6);
+  // A Netid column (tcp, udp…) is lower case; states (LISTEN, UNCONN…) are upper case.
+  const first = line.charCodeAt(bounds[0] as number);
+  const netid = count > 0 && first >= 97 && first <= 122 ? word(line, 0) : null;
+  const k = netid === null ? 0 : 1;
+  const state = count > k ? word(line, k) : undefined;
+  if (
+    (netid !== null && !SS_NETIDS.has(netid)) ||
+    count < k + 5 ||
+    state === undefined ||
+    !SS_STATES.has(state) ||
+    !isNumberWord(line, k + 1) ||
+    !isNumberWord(line, k + 2)
+  ) {
     return { error: 'not an ss row (State Recv-Q Send-Q Local:Port Peer:Port [Process])' };
   }
-  if (netid !== null && netid !== 'tcp') return { skip: netid === 'udp' ? 'udp' : 'other' };
-  if (state !== 'LISTEN') return { skip: 'notListening' };
+  const local = word(line, k + 3);
+  if (netid !== null && netid !== 'tcp') return netid === 'udp' ? SKIP_UDP : SKIP_OTHER;
+  if (state !== 'LISTEN') return SKIP_NOT_LISTENING;
   const ep = parseEndpoint(local);
   if (!ep) return { error: `unreadable local address ${JSON.stringify(local)}` };
   let processes: ProcessRef[] | null = null;
@@ -190,10 +234,22 @@ function parseSsLine(line: string): LineResult {
     if (!parsed) return { error: 'unreadable process column (expected users:(("name",pid=N,fd=N),…))' };
     processes = parsed;
   }
-  return { listener: { proto: 'tcp', address: ep.address, device: ep.device, port: ep.port, processes, namesTruncated: false, addressTruncated: false } };
+  return {
+    listener: {
+      proto: 'tcp',
+      address: ep.address,
+      device: ep.device,
+      port: ep.port,
+      processes,
+      namesTruncated: false,
+      addressTruncated: false,
+      format: 'ss',
+      line: n,
+    },
+  };
 }
 
-function parseNetstatLine(line: string): LineResult {
+function parseNetstatLine(line: string, n: number): LineResult {
   const t = line.trim().split(/\s+/);
   const proto = t[0] as string;
   if (!NETSTAT_PROTOS.has(proto) || !NUMBER.test(t[1] ?? '') || !NUMBER.test(t[2] ?? '') || t[3] === undefined || t[4] === undefined) {
@@ -215,7 +271,17 @@ function parseNetstatLine(line: string): LineResult {
     namesTruncated = program.length >= NETSTAT_PROGRAM_WIDTH && !program.slice(slash + 1).includes(':');
   }
   return {
-    listener: { proto: 'tcp', address: ep.address, device: ep.device, port: ep.port, processes, namesTruncated, addressTruncated: ep.truncated },
+    listener: {
+      proto: 'tcp',
+      address: ep.address,
+      device: ep.device,
+      port: ep.port,
+      processes,
+      namesTruncated,
+      addressTruncated: ep.truncated,
+      format: 'netstat',
+      line: n,
+    },
   };
 }
 
@@ -329,13 +395,13 @@ export function parseListeners(text: string): Capture {
         throw new CaptureParseError('not a listener capture (expected the output of ss -tlnp, netstat -tlnp or lsof -nP -iTCP -sTCP:LISTEN)', n, line);
       use(sniffed);
     }
-    const r = format === 'ss' ? parseSsLine(line) : format === 'netstat' ? parseNetstatLine(line) : parseLsofLine(line);
+    const r = format === 'ss' ? parseSsLine(line, n) : format === 'netstat' ? parseNetstatLine(line, n) : parseLsofLine(line);
     if ('error' in r) throw new CaptureParseError(r.error, n, line);
     if ('skip' in r) capture.skipped[r.skip]++;
     else if ('lsof' in r) {
       lsofRows.push({ ...r.lsof, line: n });
       lsofLongestCommand = Math.max(lsofLongestCommand, r.lsof.command.length);
-    } else capture.listeners.push({ ...r.listener, format: format as CaptureFormat, line: n });
+    } else capture.listeners.push(r.listener);
   }
   // lsof prints one row per process and descriptor; rows of one socket (same DEVICE) are merged.
   const bySocket = new Map<string, Listener>();
