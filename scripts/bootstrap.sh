@@ -3,7 +3,8 @@
 #   - Node >= 22.13: uses the host's when new enough, else installs Node 24 from the npm registry's
 #     `node-linux-*` package into .tools/node (project-local, nothing system-wide);
 #   - pnpm, pinned by package.json engines.pnpm, into .tools/pnpm;
-#   - as root and when missing: Debian packages bubblewrap, openssh-server, postgresql, iproute2, git.
+#   - as root and when missing: Debian packages bubblewrap, openssh-server, postgresql, iproute2, git,
+#     gcc (native addons, e.g. the approvals endpoint's peer-credential check).
 # Prints nothing on stdout but the PATH line to eval when called with --print-path.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -47,6 +48,7 @@ ensure_debian_packages() {
   command -v git >/dev/null || want+=(git)
   command -v netstat >/dev/null || want+=(net-tools)
   command -v lsof >/dev/null || want+=(lsof)
+  command -v cc >/dev/null || want+=(gcc libc6-dev)
   [ ${#want[@]} -eq 0 ] && return
   log "installing Debian packages: ${want[*]}"
   export DEBIAN_FRONTEND=noninteractive
