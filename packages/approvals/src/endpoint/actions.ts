@@ -8,9 +8,9 @@
  */
 import type { Decision, Reason } from '@openclaw/policy';
 import { addAllowlistPattern, executableKind, SHARED_AGENT } from '../file/allowlist.js';
-import type { ExecAnswer, OperatorAnswer, PendingAnswer, PingAnswer, RequestBody } from '../protocol/messages.js';
+import type { ErrorAnswer, ExecAnswer, OperatorAnswer, PendingAnswer, PingAnswer, RequestBody } from '../protocol/messages.js';
 import { requestFingerprint } from '../tokens/fingerprint.js';
-import type { TokenRecord } from '../tokens/machine.js';
+import type { TokenRecord, TransitionRefusal } from '../tokens/machine.js';
 import type { TokenStore } from '../tokens/store.js';
 import type { PolicySource } from './policy-source.js';
 import type { ActionHandler } from './server.js';
@@ -143,9 +143,13 @@ export function createActions(opts: ActionsOptions): ActionHandler {
     }
   }
 
-  async function approve(id: string, scope: 'once' | 'always'): Promise<OperatorAnswer> {
+  const refusal = (t: TransitionRefusal): ErrorAnswer => ({
+    error: { code: t.code, reason: t.reason, hint: 'list what is waiting with `openclaw approvals pending` (--all for answered ones)' },
+  });
+
+  async function approve(id: string, scope: 'once' | 'always'): Promise<OperatorAnswer | ErrorAnswer> {
     const t = store.operate(id, 'approve', { scope });
-    if (!t.ok) return { ok: false, error: { code: t.code, reason: t.reason } };
+    if (!t.ok) return refusal(t);
     const allowlisted: string[] = [];
     const warnings: string[] = [];
     if (scope === 'always') {
@@ -181,9 +185,9 @@ export function createActions(opts: ActionsOptions): ActionHandler {
     return { ok: true, token: t.record, allowlisted, warnings };
   }
 
-  function operate(id: string, action: 'deny' | 'revoke', reason: string | undefined): OperatorAnswer {
+  function operate(id: string, action: 'deny' | 'revoke', reason: string | undefined): OperatorAnswer | ErrorAnswer {
     const t = store.operate(id, action, reason ? { reason } : {});
-    if (!t.ok) return { ok: false, error: { code: t.code, reason: t.reason } };
+    if (!t.ok) return refusal(t);
     emit({ event: action === 'deny' ? 'denied' : 'revoked', token: t.record });
     return { ok: true, token: t.record };
   }

@@ -67,13 +67,13 @@ export interface ExecAnswer {
   segments?: { argv: string[]; realPath: string | null; matchedPattern: string | null }[];
 }
 
-/** The answer to approve / deny / revoke. */
+/** The answer to approve / deny / revoke (a refused transition is an ErrorAnswer: the client throws it). */
 export interface OperatorAnswer {
-  ok: boolean;
-  token?: TokenRecord;
-  error?: { code: string; reason: string };
-  /** allow-always: the canonical paths added to the agent's allowlist, and what was not added. */
+  ok: true;
+  token: TokenRecord;
+  /** allow-always: the canonical paths added to the agent's allowlist. */
   allowlisted?: string[];
+  /** What a human should know: paths not added (shells, interpreters, unresolved), shared-list additions. */
   warnings?: string[];
 }
 

@@ -163,19 +163,16 @@ export async function watchInteractively(client: ApprovalsClient, io: WatchIo, s
       }
       try {
         if (k === 'deny') {
-          const r = await client.deny(token.id, 'denied in approvals watch');
-          out(r.ok ? c.red(`  ✘ denied ${token.id}`) : c.yellow(`  ${r.error?.reason}`));
+          await client.deny(token.id, 'denied in approvals watch');
+          out(c.red(`  ✘ denied ${token.id}`));
         } else {
           const r = await client.approve(token.id, { always: k === 'always' });
-          if (!r.ok) out(c.yellow(`  ${r.error?.reason}`));
-          else {
-            out(c.green(`  ✔ allowed ${k === 'always' ? 'always' : 'once'}: ${token.id}`));
-            if (r.allowlisted?.length) out(`    allowlisted for agent ${token.binding.agentId ?? '*'}: ${r.allowlisted.join(', ')}`);
-            for (const w of r.warnings ?? []) out(c.yellow(`    warning: ${w}`));
-          }
+          out(c.green(`  ✔ allowed ${k === 'always' ? 'always' : 'once'}: ${token.id}`));
+          if (r.allowlisted?.length) out(`    allowlisted for agent ${token.binding.agentId ?? '*'}: ${r.allowlisted.join(', ')}`);
+          for (const w of r.warnings ?? []) out(c.yellow(`    warning: ${w}`));
         }
       } catch (e) {
-        out(c.red(`  error: ${(e as Error).message}`));
+        out(c.yellow(`  not done: ${(e as Error).message}`));
       }
       queue = queue.filter((t) => t.id !== token.id);
       current = undefined;

@@ -1,5 +1,4 @@
 import { Args, Flags } from '@oclif/core';
-import { OpenclawError } from '@openclaw/policy';
 import { OpenclawCommand } from '@openclaw/policy/cli';
 import { clientFor, endpointFlags } from './_shared.js';
 
@@ -18,13 +17,11 @@ export default class ApprovalsApprove extends OpenclawCommand {
     const { args, flags } = await this.parse(ApprovalsApprove);
     const { client } = await clientFor(flags);
     const r = await client.approve(args.id, { always: flags.always });
-    if (!r.ok)
-      throw new OpenclawError({ code: r.error?.code ?? 'approve_failed', reason: r.error?.reason ?? 'not approved', hint: 'see `openclaw approvals pending`' });
     for (const w of r.warnings ?? []) this.note(`warning: ${w}`);
     this.output(r, () => {
       const t = r.token;
-      const head = `approved ${t?.id} (${flags.always ? 'always' : 'once'}): ${t?.request.command}`;
-      return r.allowlisted?.length ? `${head}\nallowlisted for agent ${t?.binding.agentId ?? '*'}: ${r.allowlisted.join(', ')}` : head;
+      const head = `approved ${t.id} (${flags.always ? 'always' : 'once'}): ${t.request.command}`;
+      return r.allowlisted?.length ? `${head}\nallowlisted for agent ${t.binding.agentId ?? '*'}: ${r.allowlisted.join(', ')}` : head;
     });
   }
 }

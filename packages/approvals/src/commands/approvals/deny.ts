@@ -1,5 +1,4 @@
 import { Args, Flags } from '@oclif/core';
-import { OpenclawError } from '@openclaw/policy';
 import { OpenclawCommand } from '@openclaw/policy/cli';
 import { clientFor, endpointFlags } from './_shared.js';
 
@@ -13,8 +12,6 @@ export default class ApprovalsDeny extends OpenclawCommand {
     const { args, flags } = await this.parse(ApprovalsDeny);
     const { client } = await clientFor(flags);
     const r = await client.deny(args.id, flags.reason);
-    if (!r.ok)
-      throw new OpenclawError({ code: r.error?.code ?? 'deny_failed', reason: r.error?.reason ?? 'not denied', hint: 'see `openclaw approvals pending`' });
-    this.output(r, () => `denied ${r.token?.id}: ${r.token?.request.command}`);
+    this.output(r, () => `denied ${r.token.id}: ${r.token.request.command}`);
   }
 }

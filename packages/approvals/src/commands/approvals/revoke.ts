@@ -1,5 +1,4 @@
 import { Args, Flags } from '@oclif/core';
-import { OpenclawError } from '@openclaw/policy';
 import { OpenclawCommand } from '@openclaw/policy/cli';
 import { clientFor, endpointFlags } from './_shared.js';
 
@@ -13,12 +12,6 @@ export default class ApprovalsRevoke extends OpenclawCommand {
     const { args, flags } = await this.parse(ApprovalsRevoke);
     const { client } = await clientFor(flags);
     const r = await client.revoke(args.id, flags.reason);
-    if (!r.ok)
-      throw new OpenclawError({
-        code: r.error?.code ?? 'revoke_failed',
-        reason: r.error?.reason ?? 'not revoked',
-        hint: 'see `openclaw approvals pending --all`',
-      });
-    this.output(r, () => `revoked ${r.token?.id}: ${r.token?.request.command}`);
+    this.output(r, () => `revoked ${r.token.id}: ${r.token.request.command}`);
   }
 }
