@@ -98,75 +98,82 @@ export class ApprovalsClient {
       let size = 0;
       let settled = false;
       const sock = connect(this.socketPath);
-      const finish = (err: Error | undefined, value?: T) => {
+      const finish = (err: (() => Error) | undefined, value?: T) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         opts.signal?.removeEventListener('abort', onAbort);
         sock.destroy();
-        if (err) reject(err);
+        if (err) reject(err());
         else resolve(value as T);
       };
-      const onAbort = () => finish(new ApprovalsClientError('aborted', 'the request to the approvals endpoint was aborted'));
+      const onAbort = () => finish(() => new ApprovalsClientError('aborted', 'the request to the approvals endpoint was aborted'));
       if (opts.signal?.aborted) return onAbort();
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       const timer = setTimeout(
         () =>
           finish(
-            new ApprovalsClientError(
-              'approvals_unreachable',
-              `the approvals endpoint on ${this.socketPath} did not answer within ${Math.round(timeoutMs / 100) / 10} s`,
-              'is `openclaw approvals serve` running and responsive?',
-            ),
+            () =>
+              new ApprovalsClientError(
+                'approvals_unreachable',
+                `the approvals endpoint on ${this.socketPath} did not answer within ${Math.round(timeoutMs / 100) / 10} s`,
+                'is `openclaw approvals serve` running and responsive?',
+              ),
           ),
         timeoutMs,
       );
       sock.on('connect', () => sock.write(line));
       sock.on('error', (e: NodeJS.ErrnoException) =>
         finish(
-          new ApprovalsClientError(
-            'approvals_unreachable',
-            `no approvals endpoint on ${this.socketPath} (${e.code ?? e.message})`,
-            e.code === 'EACCES' ? 'the socket belongs to another user' : 'start one with `openclaw approvals serve`',
-          ),
+          () =>
+            new ApprovalsClientError(
+              'approvals_unreachable',
+              `no approvals endpoint on ${this.socketPath} (${e.code ?? e.message})`,
+              e.code === 'EACCES' ? 'the socket belongs to another user' : 'start one with `openclaw approvals serve`',
+            ),
         ),
       );
       sock.on('data', (chunk: Buffer) => {
         const nl = chunk.indexOf(10);
         chunks.push(nl === -1 ? chunk : chunk.subarray(0, nl));
         size += nl === -1 ? chunk.length : nl;
-        if (size > MAX_ANSWER_BYTES) return finish(new ApprovalsClientError('approvals_protocol', 'the endpoint’s answer is too large'));
+        if (size > MAX_ANSWER_BYTES) return finish(() => new ApprovalsClientError('approvals_protocol', 'the endpoint’s answer is too large'));
         if (nl === -1) return;
         const text = Buffer.concat(chunks, size).toString('utf8');
         const v = verifyResponse(this.token, nonce, text);
         if (!v.ok) {
-          if (v.error) return finish(new ApprovalsClientError(v.error.code, v.reason));
+          const refusal = v.error;
+          if (refusal) return finish(() => new ApprovalsClientError(refusal.code, v.reason));
           return finish(
-            new ApprovalsClientError(
-              'approvals_protocol',
-              v.reason,
-              'check that the socket token in the approvals file is the one the endpoint was started with',
-            ),
+            () =>
+              new ApprovalsClientError(
+                'approvals_protocol',
+                v.reason,
+                'check that the socket token in the approvals file is the one the endpoint was started with',
+              ),
           );
         }
         let answer: unknown;
         try {
           answer = JSON.parse(v.body);
         } catch {
-          return finish(new ApprovalsClientError('approvals_protocol', 'the endpoint’s answer is not JSON'));
+          return finish(() => new ApprovalsClientError('approvals_protocol', 'the endpoint’s answer is not JSON'));
         }
         const err = (answer as { error?: { code?: unknown; reason?: unknown; hint?: unknown } }).error;
-        if (err && typeof err.code === 'string')
-          return finish(new ApprovalsClientError(err.code, String(err.reason), typeof err.hint === 'string' ? err.hint : undefined));
+        if (err && typeof err.code === 'string') {
+          const code = err.code;
+          return finish(() => new ApprovalsClientError(code, String(err.reason), typeof err.hint === 'string' ? err.hint : undefined));
+        }
         finish(undefined, answer as T);
       });
       sock.on('close', () =>
         finish(
-          new ApprovalsClientError(
-            'approvals_refused',
-            `the approvals endpoint on ${this.socketPath} closed the connection without answering`,
-            'the endpoint answers only its own user; check who runs `openclaw approvals serve`',
-          ),
+          () =>
+            new ApprovalsClientError(
+              'approvals_refused',
+              `the approvals endpoint on ${this.socketPath} closed the connection without answering`,
+              'the endpoint answers only its own user; check who runs `openclaw approvals serve`',
+            ),
         ),
       );
     });

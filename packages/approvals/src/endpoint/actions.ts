@@ -71,7 +71,7 @@ export function createActions(opts: ActionsOptions): ActionHandler {
     segments: d.segments.map((s) => ({ argv: s.argv, realPath: s.realPath, matchedPattern: s.matchedPattern })),
   });
 
-  async function exec(b: ExecBody, signal: AbortSignal): Promise<ExecAnswer> {
+  async function exec(b: ExecBody, ctx: { readonly signal: AbortSignal }): Promise<ExecAnswer> {
     const r = b.request;
     const deadline = Date.now() + (b.waitMs ?? 0);
     for (;;) {
@@ -127,9 +127,9 @@ export function createActions(opts: ActionsOptions): ActionHandler {
       }
       if (c.code === 'token_pending') {
         const left = Math.min(deadline, (c.record?.expiresAt ?? deadline) + 20) - Date.now();
-        if (left > 0 && !signal.aborted) {
-          await waitForChange(store, b.approvalToken, left, signal);
-          if (!signal.aborted) continue;
+        if (left > 0 && !ctx.signal.aborted) {
+          await waitForChange(store, b.approvalToken, left, ctx.signal);
+          if (!ctx.signal.aborted) continue;
         }
         return {
           decision: 'pending_hitl',
@@ -192,13 +192,13 @@ export function createActions(opts: ActionsOptions): ActionHandler {
     return { ok: true, token: t.record };
   }
 
-  async function pending(b: Extract<RequestBody, { action: 'local.exec.pending' }>, signal: AbortSignal): Promise<PendingAnswer> {
+  async function pending(b: Extract<RequestBody, { action: 'local.exec.pending' }>, ctx: { readonly signal: AbortSignal }): Promise<PendingAnswer> {
     const sameRun = b.epoch === undefined || b.epoch === opts.epoch;
-    if (b.waitMs && sameRun && (b.afterVersion ?? 0) >= store.version) await waitForChange(store, undefined, b.waitMs, signal);
+    if (b.waitMs && sameRun && (b.afterVersion ?? 0) >= store.version) await waitForChange(store, undefined, b.waitMs, ctx.signal);
     return { tokens: store.list(b.all ? undefined : ['pending']), version: store.version, epoch: opts.epoch };
   }
 
-  return async (raw, { signal }) => {
+  return async (raw, ctx) => {
     schema ??= (await import('../protocol/messages.js')).RequestBody;
     const parsed = schema.safeParse(raw);
     if (!parsed.success) {
@@ -211,7 +211,7 @@ export function createActions(opts: ActionsOptions): ActionHandler {
       case 'ping':
         return { ok: true, server: 'openclaw-approvals', version: 1, pid: process.pid } satisfies PingAnswer;
       case 'local.exec':
-        return exec(b, signal);
+        return exec(b, ctx);
       case 'local.exec.approve':
         return approve(b.id, b.scope ?? 'once');
       case 'local.exec.deny':
@@ -219,7 +219,7 @@ export function createActions(opts: ActionsOptions): ActionHandler {
       case 'local.exec.revoke':
         return operate(b.id, 'revoke', b.reason);
       case 'local.exec.pending':
-        return pending(b, signal);
+        return pending(b, ctx);
     }
   };
 }

@@ -72,8 +72,8 @@ export interface EndpointStats {
   internalErrors: number;
 }
 
-/** The actions: body in, answer out. `signal` aborts when the client goes away (long polls). */
-export type ActionHandler = (body: unknown, ctx: { peer: PeerCredentials; signal: AbortSignal }) => Promise<unknown>;
+/** The actions: body in, answer out. `signal` (made on first use) aborts when the client goes away (long polls). */
+export type ActionHandler = (body: unknown, ctx: { peer: PeerCredentials; readonly signal: AbortSignal }) => Promise<unknown>;
 
 export interface EndpointOptions {
   socketPath: string;
@@ -88,6 +88,9 @@ export interface RunningEndpoint {
   stats: EndpointStats;
   close(): Promise<void>;
 }
+
+/** The abort reason of a connection's signal, made once: a DOMException per connection costs a stack trace. */
+const CONNECTION_CLOSED = Object.freeze({ name: 'ConnectionClosed', message: 'the client closed the connection' });
 
 const FRAME_COUNTERS = {
   frame_malformed: 'frameMalformed',
@@ -133,11 +136,17 @@ export async function startEndpoint(opts: EndpointOptions): Promise<RunningEndpo
     }
   };
 
-  const refuse = (sock: Socket, code: string, reason: string) => {
-    if (!sock.destroyed) sock.end(refusalLine(code, reason));
-    // A client that never reads cannot hold the connection: it goes after a grace period.
+  /**
+   * Sends the last line and lets the connection close: reading resumes (discarding anything after
+   * the request) so the client's close is seen; a client that never closes goes after a grace period.
+   */
+  const finish = (sock: Socket, line: string) => {
+    if (sock.destroyed) return;
+    sock.end(line);
+    sock.resume();
     setTimeout(() => sock.destroy(), 1_000).unref();
   };
+  const refuse = (sock: Socket, code: string, reason: string) => finish(sock, refusalLine(code, reason));
 
   const accept = (sock: Socket) => {
     sock.on('error', () => sock.destroy());
@@ -170,13 +179,22 @@ export async function startEndpoint(opts: EndpointOptions): Promise<RunningEndpo
     }
     open.add(sock);
     perPeer.set(peer.pid, peerOpen + 1);
-    const controller = new AbortController();
+    // Made only for the actions that wait (long polls): most requests never need one.
+    let controller: AbortController | undefined;
+    const ctx = {
+      peer,
+      get signal() {
+        controller ??= new AbortController();
+        if (sock.destroyed) controller.abort(CONNECTION_CLOSED);
+        return controller.signal;
+      },
+    };
     sock.once('close', () => {
       open.delete(sock);
       const n = (perPeer.get(peer.pid) ?? 1) - 1;
       if (n <= 0) perPeer.delete(peer.pid);
       else perPeer.set(peer.pid, n);
-      controller.abort();
+      controller?.abort(CONNECTION_CLOSED);
     });
     readRequestLine(sock, limits, (line, failure) => {
       if (failure) {
@@ -193,11 +211,12 @@ export async function startEndpoint(opts: EndpointOptions): Promise<RunningEndpo
         emit({ event: 'refused_frame', code: failure, pid: peer.pid });
         return;
       }
-      void answer(sock, line as string, peer, controller.signal);
+      void answer(sock, line as string, ctx);
     });
   };
 
-  const answer = async (sock: Socket, line: string, peer: PeerCredentials, signal: AbortSignal) => {
+  const answer = async (sock: Socket, line: string, ctx: { peer: PeerCredentials; readonly signal: AbortSignal }) => {
+    const { peer } = ctx;
     const now = Date.now();
     const check = verifyRequest(token, line, now, limits.clockSkewMs);
     const refusal = !check.ok
@@ -224,7 +243,7 @@ export async function startEndpoint(opts: EndpointOptions): Promise<RunningEndpo
     }
     if (result === undefined) {
       try {
-        result = await opts.handle(body, { peer, signal });
+        result = await opts.handle(body, ctx);
       } catch (e) {
         stats.internalErrors++;
         emit({ event: 'internal_error', message: (e as Error)?.message ?? String(e) });
@@ -234,8 +253,7 @@ export async function startEndpoint(opts: EndpointOptions): Promise<RunningEndpo
     if ((result as { error?: { code?: string } } | undefined)?.error?.code === 'body_invalid') stats.bodyInvalid++;
     if (sock.destroyed) return;
     stats.answered++;
-    sock.end(signResponse(token, nonce, result));
-    setTimeout(() => sock.destroy(), 1_000).unref();
+    finish(sock, signResponse(token, nonce, result));
   };
 
   const server: Server = createServer({ pauseOnConnect: true, allowHalfOpen: true }, (sock) => {
