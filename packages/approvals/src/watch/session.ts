@@ -31,7 +31,8 @@ async function follow(client: ApprovalsClient, signal: AbortSignal, onUpdate: (t
   while (!signal.aborted) {
     let answer: PendingAnswer;
     try {
-      answer = await client.pending({ afterVersion: version, waitMs: POLL_WAIT_MS, signal, ...(epoch ? { epoch } : {}) });
+      // The first call (no epoch yet) answers at once: tokens kept from a previous run must show now.
+      answer = await client.pending({ afterVersion: version, waitMs: epoch ? POLL_WAIT_MS : 0, signal, ...(epoch ? { epoch } : {}) });
     } catch (e) {
       if (signal.aborted) return;
       if (!warned) note(`watch: ${(e as Error).message}; retrying…`);
