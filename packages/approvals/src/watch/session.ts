@@ -99,11 +99,16 @@ export async function watchInteractively(client: ApprovalsClient, io: WatchIo, s
     io.input.pause();
   };
 
+  let markLoaded: () => void = () => undefined;
+  const loaded = new Promise<void>((resolve) => {
+    markLoaded = resolve;
+  });
   const poller = follow(
     client,
     stop,
     (tokens) => {
       queue = tokens;
+      markLoaded();
       if (current && !tokens.some((t) => t.id === current?.id)) {
         out(c.dim(`  → ${current.id} was answered elsewhere or expired`));
         current = undefined;
@@ -134,6 +139,8 @@ export async function watchInteractively(client: ApprovalsClient, io: WatchIo, s
 
   let idleShown = false;
   try {
+    // The first list arrives before anything is shown, so "waiting" means nothing is pending.
+    await Promise.race([loaded, new Promise((r) => stop.addEventListener('abort', r, { once: true }))]);
     while (!stop.aborted) {
       const candidates = queue.filter((t) => !skipped.has(t.id));
       if (candidates.length === 0 && skipped.size > 0 && queue.length > 0) skipped.clear();
@@ -162,6 +169,8 @@ export async function watchInteractively(client: ApprovalsClient, io: WatchIo, s
         skipped.add(token.id);
         continue;
       }
+      // Ours to answer now: the list update that follows is not "answered elsewhere".
+      current = undefined;
       try {
         if (k === 'deny') {
           await client.deny(token.id, 'denied in approvals watch');
@@ -176,7 +185,6 @@ export async function watchInteractively(client: ApprovalsClient, io: WatchIo, s
         out(c.yellow(`  not done: ${(e as Error).message}`));
       }
       queue = queue.filter((t) => t.id !== token.id);
-      current = undefined;
     }
   } finally {
     quit.abort();
