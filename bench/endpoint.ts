@@ -42,6 +42,10 @@ interface LoadResult {
   p50: number;
   p99: number;
   max: number;
+  /** The server process's CPU time over the whole run (warm-up included), ms. */
+  serverCpuMs?: number;
+  /** Every request of the run, warm-up included (the CPU time's denominator). */
+  total?: number;
 }
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
@@ -69,6 +73,7 @@ async function runLoad(socketPath: string, token: string, cwd: string): Promise<
   let measuring = false;
   let stop = false;
   let requests = 0;
+  let total = 0;
   let wrong = 0;
   let errors = 0;
   const latencies: number[] = [];
@@ -85,6 +90,7 @@ async function runLoad(socketPath: string, token: string, cwd: string): Promise<
         if (measuring) errors++;
         continue;
       }
+      total++;
       if (measuring) {
         latencies.push(performance.now() - t);
         requests++;
@@ -101,7 +107,7 @@ async function runLoad(socketPath: string, token: string, cwd: string): Promise<
   stop = true;
   await Promise.all(loops);
   latencies.sort((a, b) => a - b);
-  return { requests, wrong, errors, seconds: elapsed, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), max: latencies.at(-1) ?? 0 };
+  return { requests, total, wrong, errors, seconds: elapsed, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), max: latencies.at(-1) ?? 0 };
 }
 
 function child(args: string[]): { ready: Promise<string>; done: Promise<string>; kill: () => void } {
@@ -146,13 +152,13 @@ async function orchestrate(): Promise<void> {
       const echoLoad = child(['load', echoSock, '-', dir]);
       const echoResult = JSON.parse(/RESULT (.*)/.exec(await echoLoad.done)?.[1] ?? 'null') as LoadResult;
       echo.kill();
-      await echo.done;
+      echoResult.serverCpuMs = Number(/CPU (\S+)/.exec(await echo.done)?.[1]);
       const server = child(['server', dir]);
       const [sock, token] = (await server.ready).split('|') as [string, string];
       const ourLoad = child(['load', sock, token, dir]);
       const ourResult = JSON.parse(/RESULT (.*)/.exec(await ourLoad.done)?.[1] ?? 'null') as LoadResult;
       server.kill();
-      await server.done;
+      ourResult.serverCpuMs = Number(/CPU (\S+)/.exec(await server.done)?.[1]);
       results.push({ echo: echoResult, ours: ourResult });
     }
     load.push(loadavg()[0] ?? 0);
@@ -161,6 +167,7 @@ async function orchestrate(): Promise<void> {
     const mid = byRate[Math.floor(byRate.length / 2)] as (typeof results)[number];
     const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
     const ms = (n: number) => n.toFixed(2);
+    const cpuUs = (x: LoadResult) => ((x.serverCpuMs ?? Number.NaN) * 1000) / (x.total ?? x.requests);
     for (const [i, x] of results.entries())
       console.log(
         `round ${i + 1}: endpoint ${fmt(rate(x.ours))}/s p50 ${ms(x.ours.p50)} ms p99 ${ms(x.ours.p99)} ms · echo ${fmt(rate(x.echo))}/s p50 ${ms(x.echo.p50)} ms p99 ${ms(x.echo.p99)} ms`,
@@ -171,6 +178,9 @@ async function orchestrate(): Promise<void> {
     );
     console.log(
       `bare Unix-socket echo (same client process, same run):                ${fmt(rate(mid.echo))} exchanges/s, p50 ${ms(mid.echo.p50)} ms, p99 ${ms(mid.echo.p99)} ms`,
+    );
+    console.log(
+      `server CPU per request (user+system, less sensitive to the machine's load): endpoint ${cpuUs(ours).toFixed(0)} µs (≈${fmt(1e6 / cpuUs(ours))}/s on one free core) · echo ${cpuUs(mid.echo).toFixed(0)} µs`,
     );
     if (ours.wrong || ours.errors) console.log(`WRONG ANSWERS: ${ours.wrong}, errors: ${ours.errors}`);
     const met = rate(ours) >= 5_000 && ours.p99 <= 5;
@@ -187,6 +197,13 @@ async function orchestrate(): Promise<void> {
   }
 }
 
+/** The server's CPU time (user + system) since it was ready, in ms: capacity independent of waiting. */
+let cpuAtReady = process.cpuUsage();
+function reportCpu(): void {
+  const u = process.cpuUsage(cpuAtReady);
+  process.stdout.write(`CPU ${(u.user + u.system) / 1000}\n`);
+}
+
 if (role === 'echo') {
   const server = createServer((s) => {
     let got = '';
@@ -197,8 +214,14 @@ if (role === 'echo') {
     });
     s.on('error', () => s.destroy());
   });
-  server.listen(process.argv[3] as string, () => process.stdout.write(`READY ${process.argv[3]}\n`));
-  process.once('SIGTERM', () => server.close(() => process.exit(0)));
+  server.listen(process.argv[3] as string, () => {
+    cpuAtReady = process.cpuUsage();
+    process.stdout.write(`READY ${process.argv[3]}\n`);
+  });
+  process.once('SIGTERM', () => {
+    reportCpu();
+    server.close(() => process.exit(0));
+  });
 } else if (role === 'server') {
   const dir = process.argv[3] as string;
   const limits = { perSecond: 1e6, burst: 1e6, peerPerSecond: 1e6, peerBurst: 1e6 };
@@ -212,8 +235,13 @@ if (role === 'echo') {
     cwd: dir,
     limits,
   });
-  process.stdout.write(`READY ${server.socketPath}|${await readSocketToken(server.approvalsPath)}\n`);
-  process.once('SIGTERM', () => void server.close().then(() => process.exit(0)));
+  const token = await readSocketToken(server.approvalsPath);
+  cpuAtReady = process.cpuUsage();
+  process.stdout.write(`READY ${server.socketPath}|${token}\n`);
+  process.once('SIGTERM', () => {
+    reportCpu();
+    void server.close().then(() => process.exit(0));
+  });
 } else if (role === 'load') {
   const [sock, token, cwd] = process.argv.slice(3) as [string, string, string];
   const r = await runLoad(sock, token, cwd);
