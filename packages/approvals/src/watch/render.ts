@@ -17,7 +17,7 @@ export function shortCommand(r: TokenRecord, max = 120): string {
 export function tokenLine(r: TokenRecord, c: ChalkInstance = plain, now = Date.now()): string {
   const state = describeState(r);
   const when = r.state === 'pending' || r.state === 'approved' ? `${secondsLeft(r, now)}s left` : state;
-  return `${c.bold(r.id)}  ${state.padEnd(8)} ${String(when).padEnd(9)} agent=${r.binding.agentId ?? '-'}  ${shortCommand(r)}`;
+  return `${c.bold(r.id)}  ${state.padEnd(8)} ${String(when).padEnd(10)} agent=${r.binding.agentId ?? '-'}  ${shortCommand(r)}`;
 }
 
 /** The full view a human decides on. */
