@@ -5,6 +5,7 @@
 #   - pnpm, pinned by package.json engines.pnpm, into .tools/pnpm;
 #   - as root and when missing: Debian packages bubblewrap, openssh-server, postgresql, iproute2, git,
 #     net-tools, lsof, python3.
+#     gcc (native addons, e.g. the approvals endpoint's peer-credential check).
 # Prints nothing on stdout but the PATH line to eval when called with --print-path.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -50,6 +51,7 @@ ensure_debian_packages() {
   command -v lsof >/dev/null || want+=(lsof)
   # the doctor's network-namespace tests bind sockets to a device (SO_BINDTODEVICE) with python3
   command -v python3 >/dev/null || want+=(python3)
+  command -v cc >/dev/null || want+=(gcc libc6-dev)
   [ ${#want[@]} -eq 0 ] && return
   log "installing Debian packages: ${want[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -8,7 +8,8 @@
  * Commands are gathered from each package named in packages/cli/package.json `openclaw.packages`:
  * every file under that package's src/commands/ is a command whose id is its path.
  */
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -179,6 +180,56 @@ await esbuild.build({
   logLevel: 'warning',
   metafile: false,
 });
+
+/**
+ * Native addons (`openclaw.native` in a package's package.json: name → C source), built with Node-API
+ * so one binary serves every Node version. Each is compiled into `<package>/native/build/<name>.node`
+ * (where the package's sources find it under vitest) and copied to `dist/native/<name>.node` (where
+ * the bundled CLI finds it). Without a C compiler or Node's headers the build goes on and says so:
+ * the code that needs an addon refuses to work (fails closed) and names this step as the fix.
+ */
+function buildNativeAddons() {
+  const headers = [join(dirname(process.execPath), '../include/node'), '/usr/include/node', '/usr/local/include/node'].find((d) =>
+    existsSync(join(d, 'node_api.h')),
+  );
+  for (const name of cliPkg.openclaw.packages) {
+    const dir = packageDir(name);
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    for (const [addon, src] of Object.entries(pkg.openclaw?.native ?? {})) {
+      const source = join(dir, src);
+      const out = join(dir, 'native/build', `${addon}.node`);
+      const fresh = existsSync(out) && statSync(out).mtimeMs >= statSync(source).mtimeMs;
+      if (!fresh) {
+        if (!headers) {
+          process.stderr.write(`build: WARNING: no Node-API headers (node_api.h) next to ${process.execPath}; ${addon}.node not built\n`);
+          continue;
+        }
+        mkdirSync(dirname(out), { recursive: true });
+        const cc = process.env.CC || 'cc';
+        const flags = [
+          '-O2',
+          '-shared',
+          '-fPIC',
+          '-Wall',
+          '-Wextra',
+          `-I${headers}`,
+          ...(process.platform === 'darwin' ? ['-undefined', 'dynamic_lookup'] : []),
+        ];
+        const r = spawnSync(cc, [...flags, source, '-o', `${out}.tmp`], { encoding: 'utf8' });
+        if (r.status !== 0) {
+          process.stderr.write(
+            `build: WARNING: could not compile ${relative(root, source)} with ${cc} (${r.error?.message ?? r.stderr.trim()}); ${addon}.node not built — install a C compiler (apt-get install gcc) and rerun\n`,
+          );
+          continue;
+        }
+        renameSync(`${out}.tmp`, out);
+      }
+      mkdirSync(join(dist, 'native'), { recursive: true });
+      copyFileSync(out, join(dist, 'native', `${addon}.node`));
+    }
+  }
+}
+buildNativeAddons();
 
 // The manifest: load every command once (build time only) and cache its flags, args and help.
 const require = createRequire(join(cliDir, 'package.json'));

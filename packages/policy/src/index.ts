@@ -7,7 +7,16 @@ export { AllowlistMatcher } from './allowlist/matcher.js';
 export { type CompiledPattern, compilePattern, matchPattern, patternError } from './allowlist/pattern.js';
 export { type Analysis, type AnalyzedSegment, analyzeCommand, type CommandInput } from './analysis/analyze.js';
 export { checkText, MAX_COMMAND_BYTES, type Operator, tokenizeCommand } from './analysis/tokenize.js';
-export { APPROVALS_FILE_NAME, type ApprovalsSnapshot, approvalsPermissionProblem, defaultApprovalsPath, readApprovalsFile } from './approvals/read.js';
+export {
+  APPROVALS_FILE_NAME,
+  type ApprovalsSnapshot,
+  type ApprovalsText,
+  approvalsPermissionProblem,
+  defaultApprovalsPath,
+  parseApprovalsText,
+  readApprovalsFile,
+  readApprovalsText,
+} from './approvals/read.js';
 export type { AllowlistEntry, ApprovalsAgent, ApprovalsFile } from './approvals/schema.js';
 export { type ConfigIssue, formatIssue } from './config/errors.js';
 export { ConfigInvalidError, type ConfigSource, discoverConfig, type LoadedConfig, loadConfig, parseConfigText, readConfigFile } from './config/load.js';

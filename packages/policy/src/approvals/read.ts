@@ -23,7 +23,7 @@ export function defaultApprovalsPath(env: NodeJS.ProcessEnv = process.env): stri
   return join(openclawHome(env), APPROVALS_FILE_NAME);
 }
 
-function invalid(path: string, reason: string, hint: string): ApprovalsSnapshot {
+function invalid(path: string, reason: string, hint: string): { status: 'invalid'; path: string; error: ErrorInfo & { code: 'approvals_file_invalid' } } {
   return { status: 'invalid', path, error: { code: 'approvals_file_invalid', reason: `approvals file ${path}: ${reason}`, hint } };
 }
 
@@ -44,7 +44,18 @@ export function approvalsPermissionProblem(path: string): { reason: string; hint
   return undefined;
 }
 
-export async function readApprovalsFile(path: string): Promise<ApprovalsSnapshot> {
+/** The raw text of the approvals file after the filesystem checks, or why it cannot be trusted. */
+export type ApprovalsText =
+  | { status: 'missing'; path: string }
+  | { status: 'ok'; path: string; text: string }
+  | { status: 'invalid'; path: string; error: ErrorInfo & { code: 'approvals_file_invalid' } };
+
+/**
+ * The filesystem half of the reader: refuses symlinks, non-regular files, foreign owners, loose
+ * permissions and oversized files, then reads the text. The approvals writer uses it directly when a
+ * user explicitly repairs a file whose *content* is invalid (`approvals allowlist remove`).
+ */
+export function readApprovalsText(path: string): ApprovalsText {
   let st: ReturnType<typeof lstatSync>;
   try {
     st = lstatSync(path);
@@ -66,7 +77,6 @@ export async function readApprovalsFile(path: string): Promise<ApprovalsSnapshot
   const dirProblem = approvalsPermissionProblem(path);
   if (dirProblem) return invalid(path, dirProblem.reason, dirProblem.hint);
 
-  let text: string;
   try {
     // O_NOFOLLOW closes the window between the lstat above and the open.
     const fd = openSync(path, fsc.O_RDONLY | fsc.O_NOFOLLOW);
@@ -80,13 +90,26 @@ export async function readApprovalsFile(path: string): Promise<ApprovalsSnapshot
         if (n === 0) break;
         off += n;
       }
-      text = buf.subarray(0, off).toString('utf8');
+      return { status: 'ok', path, text: buf.subarray(0, off).toString('utf8') };
     } finally {
       closeSync(fd);
     }
   } catch (e) {
     return invalid(path, `cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`, `check its permissions: chmod 600 ${path}`);
   }
+}
+
+export async function readApprovalsFile(path: string): Promise<ApprovalsSnapshot> {
+  const read = readApprovalsText(path);
+  if (read.status !== 'ok') return read;
+  return parseApprovalsText(read.text, path);
+}
+
+/**
+ * The content half of the reader: JSON, version 1, the schema, every allowlist pattern. The writer
+ * validates what it is about to write with this same function, so reader and writer never disagree.
+ */
+export async function parseApprovalsText(text: string, path: string): Promise<ApprovalsSnapshot> {
   const fix = `fix the file or replace it: \`openclaw approvals set --file FILE\` (it is never overwritten automatically)`;
   let data: unknown;
   try {

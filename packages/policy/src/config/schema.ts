@@ -66,6 +66,12 @@ export const ApprovalsConfig = z
   .strictObject({
     file: z.string().min(1).describe('Approvals file (default $OPENCLAW_HOME/exec-approvals.json).'),
     socket: z.string().min(1).describe('Approvals endpoint socket (default from the approvals file).'),
+    tokenStore: z
+      .string()
+      .min(1)
+      .describe(
+        'Where `approvals serve` keeps approval tokens: "memory" (default; lost on restart), "sqlite" ($OPENCLAW_HOME/state/approvals.db) or a SQLite file path.',
+      ),
   })
   .partial();
 
