@@ -101,7 +101,7 @@ export async function buildReviewBundle(opts: BuildOptions): Promise<BuildResult
     const diffBytes = await streamDiff(repo, since, to, assembler, (diffBytes, done) =>
       opts.onProgress?.({ diffBytes, files: assembler.stats.files, packets: store.count, done }),
     );
-    store.close();
+    store.finish();
     tap.close();
     coverage.close();
     redactions.close();

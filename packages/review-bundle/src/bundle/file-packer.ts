@@ -53,6 +53,8 @@ export class FilePacker {
   /** Line-count change of lines left out (too long to fit): later positions shift back by it. */
   private droppedShift = 0;
   private readonly contHeader: Buffer;
+  /** For a deletion: the header of its last piece, which removes the file. */
+  private readonly finalHeader: Buffer | undefined;
   private splitter: HunkSplitter | undefined;
   private streaming = false;
 
@@ -60,6 +62,11 @@ export class FilePacker {
     this.headerBytes = Buffer.concat(ctx.header.raw);
     this.bufferedBytes = this.headerBytes.length;
     this.contHeader = continuationHeader((ctx.header.newPath ?? ctx.header.oldPath) as Buffer);
+    if (ctx.header.change === 'deleted') this.finalHeader = deletionHeader(ctx.header);
+  }
+
+  get isDeletion(): boolean {
+    return this.finalHeader !== undefined;
   }
 
   private get limit(): number {
@@ -100,12 +107,6 @@ export class FilePacker {
     if (this.mode === 'buffer') {
       this.placeWhole();
       return;
-    }
-    if (this.ctx.header.change === 'deleted' && !this.omissions.length) {
-      // The cut deletion emptied the file piece by piece; this removes it.
-      const del = deletionHeader(this.ctx.header);
-      if (del.length > this.ctx.store.remaining()) this.ctx.store.open();
-      this.write(del);
     }
   }
 
@@ -153,18 +154,19 @@ export class FilePacker {
     return this.ctx.store.owner === this.ctx.fileId && this.ctx.store.count === this.sectionIndex;
   }
 
-  /** The header that opens a section of this file in a packet. */
-  sectionHeader(): Buffer {
-    // The first section carries git's own header (creation, rename, mode change), except for a
-    // deletion, which can only be the last piece.
-    if (this.sectionIndex === 0 && this.ctx.header.change !== 'deleted') return this.headerBytes;
-    return this.contHeader;
+  /**
+   * The header that opens a section of this file in a packet. The first section carries git's own
+   * header (creation, rename, mode change); a deletion's pieces are modifications until the last.
+   */
+  sectionHeader(final = false): Buffer {
+    if (this.finalHeader) return final ? this.finalHeader : this.contHeader;
+    return this.sectionIndex === 0 ? this.headerBytes : this.contHeader;
   }
 
   /** Writes a hunk (or piece) into the file's section, opening one if needed. */
-  writeInSection(parts: Buffer[], delta: number): void {
-    if (!this.sectionOpen()) {
-      const header = this.sectionHeader();
+  writeInSection(parts: Buffer[], delta: number, final = false): void {
+    if (!this.sectionOpen() || final) {
+      const header = this.sectionHeader(final);
       this.sectionIndex = this.ctx.store.count;
       this.sectionDelta = 0;
       parts = [header, ...parts];
@@ -173,13 +175,15 @@ export class FilePacker {
     this.sectionDelta += delta;
   }
 
-  /** Bytes a section header costs in the current packet right now. */
+  /** Bytes a section header costs in the current packet right now (a deletion's last is longer). */
   sectionCost(): number {
+    if (this.finalHeader) return this.finalHeader.length;
     return this.sectionOpen() ? 0 : this.sectionHeader().length;
   }
 
   private wholeHunkLimit(h: HunkHeader): number {
-    return Math.min(this.ctx.store.budget - Math.max(this.headerBytes.length, this.contHeader.length) - h.raw.length - HUNK_HEADER_SLACK, this.ctx.maxBuffer);
+    const header = Math.max(this.headerBytes.length, this.contHeader.length, this.finalHeader?.length ?? 0);
+    return Math.min(this.ctx.store.budget - header - h.raw.length - HUNK_HEADER_SLACK, this.ctx.maxBuffer);
   }
 
   private splitHunkStart(hunk: BufferedHunk): void {
@@ -222,7 +226,8 @@ export class FilePacker {
       store.open();
       header = render();
     }
-    this.writeInSection([header, ...hunk.lines.map((l) => l.bytes)], h.newCount - h.oldCount);
+    // A deletion has one hunk: placed whole, it is the last piece.
+    this.writeInSection([header, ...hunk.lines.map((l) => l.bytes)], h.newCount - h.oldCount, this.isDeletion);
   }
 
   private startStreaming(hunk: BufferedHunk): void {
@@ -284,6 +289,7 @@ class HunkSplitter {
         p.bodyBytes += l.bytes.length;
         if (l.kind !== ADDED) p.old++;
         if (l.kind !== DELETED) p.new++;
+        if (l.kind !== CONTEXT) p.changes++;
         p.trailingContext = runAfter;
         p.trail = trail;
         this.consume(l);
@@ -307,7 +313,8 @@ class HunkSplitter {
   }
 
   finish(): void {
-    if (this.piece?.body.length) this.closePiece();
+    // The last piece of a deletion (nothing dropped) removes the file.
+    if (this.piece?.body.length) this.closePiece(this.file.isDeletion && !this.dropping);
     this.piece = undefined;
   }
 
@@ -342,21 +349,24 @@ class HunkSplitter {
       bodyBytes: 0,
       old: 0,
       new: 0,
+      changes: 0,
       trailingContext: 0,
       trail: [],
     };
   }
 
-  private closePiece(): void {
+  private closePiece(final = false): void {
     const p = this.piece as Piece;
     this.piece = undefined;
+    // A hunk of context alone changes nothing, and git apply rejects it as corrupt.
+    if (p.changes === 0) return;
     const lead = p.lead.length;
     const first = this.newFirst + p.startNew - lead - this.shift;
-    const sectionDelta = this.file.sectionOpen() ? this.file.sectionDelta : 0;
+    const sectionDelta = this.file.sectionOpen() && !final ? this.file.sectionDelta : 0;
     const oldCount = lead + p.old + p.trail.length;
     const newCount = lead + p.new + p.trail.length;
     const header = hunkHeader(first - sectionDelta, oldCount, first, newCount, this.h.heading);
-    this.file.writeInSection([header, ...p.lead, ...p.body, ...p.trail], p.new - p.old);
+    this.file.writeInSection([header, ...p.lead, ...p.body, ...p.trail], p.new - p.old, final);
   }
 
   /** Old lines after `oldAfter` old-side lines of this hunk, as context (from the old blob). */
@@ -388,6 +398,7 @@ interface Piece {
   bodyBytes: number;
   old: number;
   new: number;
+  changes: number;
   trailingContext: number;
   trail: Buffer[];
 }

@@ -43,8 +43,12 @@ export function continuationHeader(path: Buffer): Buffer {
   return Buffer.from(`diff --git ${a} ${b}\n--- ${a}\n+++ ${b}\n`, 'latin1');
 }
 
-/** The last piece of a deletion cut into pieces: the file is empty by then and goes away. */
+/**
+ * The last piece of a deletion cut into pieces: it removes the remaining lines and the file (the
+ * earlier pieces are plain modifications that remove lines from the top).
+ */
 export function deletionHeader(h: FileHeader): Buffer {
   const path = h.oldPath as Buffer;
-  return Buffer.from(`diff --git ${quotePath('a/', path)} ${quotePath('b/', path)}\ndeleted file mode ${h.oldMode ?? '100644'}\n`, 'latin1');
+  const a = quotePath('a/', path);
+  return Buffer.from(`diff --git ${a} ${quotePath('b/', path)}\ndeleted file mode ${h.oldMode ?? '100644'}\n--- ${a}\n+++ /dev/null\n`, 'latin1');
 }

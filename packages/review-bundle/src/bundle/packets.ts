@@ -4,7 +4,7 @@
  * never beyond: a write that would overflow is a bug and throws rather than produce a packet larger
  * than the cap.
  */
-import { closeSync, openSync, writevSync } from 'node:fs';
+import { closeSync, openSync, rmSync, writevSync } from 'node:fs';
 import { join } from 'node:path';
 
 const FLUSH_BYTES = 256 * 1024;
@@ -39,7 +39,12 @@ export class PacketStore {
     return this.count === 0 || this.size === 0;
   }
 
+  /** Starts a new packet; an empty current packet is reused, so no packet is ever empty. */
   open(): void {
+    if (this.count > 0 && this.size === 0) {
+      this.owner = undefined;
+      return;
+    }
     this.close();
     this.count++;
     this.size = 0;
@@ -60,6 +65,17 @@ export class PacketStore {
     this.sizes[this.count - 1] = this.size;
     this.owner = owner;
     if (this.pendingBytes >= FLUSH_BYTES) this.flush();
+  }
+
+  /** Closes the last packet, dropping it if nothing was written to it. */
+  finish(): void {
+    this.close();
+    if (this.count > 0 && this.size === 0) {
+      rmSync(PacketStore.bodyPath(this.dir, this.count), { force: true });
+      this.sizes.pop();
+      this.count--;
+      this.size = this.sizes[this.count - 1] ?? 0;
+    }
   }
 
   close(): void {
