@@ -281,17 +281,22 @@ class HunkSplitter {
       const p = this.piece;
       const oldAfter = this.oldIdx + (l.kind !== ADDED ? 1 : 0);
       const runAfter = l.kind === CONTEXT ? p.trailingContext + 1 : 0;
-      const trail = this.trailAt(oldAfter, CONTEXT_LINES - runAfter);
+      // Trailing context: up to three old lines after the cut, at least one unless the body already
+      // ends with context or the old file ends there (git apply then anchors the hunk at the end).
+      const candidates = this.trailAt(oldAfter, CONTEXT_LINES - runAfter);
+      const required = runAfter === 0 && candidates.length > 0 ? 1 : 0;
+      const room = p.space - p.fixed - p.bodyBytes - l.bytes.length;
       let trailBytes = 0;
-      for (const t of trail) trailBytes += t.length;
-      if (p.fixed + p.bodyBytes + l.bytes.length + trailBytes <= p.space) {
+      let k = 0;
+      while (k < candidates.length && trailBytes + (candidates[k] as Buffer).length <= room) trailBytes += (candidates[k++] as Buffer).length;
+      if (room >= 0 && k >= required) {
         p.body.push(l.bytes);
         p.bodyBytes += l.bytes.length;
         if (l.kind !== ADDED) p.old++;
         if (l.kind !== DELETED) p.new++;
         if (l.kind !== CONTEXT) p.changes++;
         p.trailingContext = runAfter;
-        p.trail = trail;
+        p.trail = candidates.slice(0, k);
         this.consume(l);
         return;
       }
@@ -305,9 +310,9 @@ class HunkSplitter {
         this.ctx.store.open();
         continue;
       }
-      // Not even alone in an empty packet: this line cannot be in any packet.
+      // Not even alone in an empty packet (with the one line of context a cut needs after it).
       this.piece = undefined;
-      this.dropFrom(l);
+      this.dropFrom(l, l.bytes.length + (p.fixed - p.lead.reduce((n, b) => n + b.length, 0)) <= p.space);
       return;
     }
   }
@@ -377,13 +382,15 @@ class HunkSplitter {
     return reader.peek(this.oldFirst + oldAfter, n).map((o) => contextLine(o.bytes, o.noNewline));
   }
 
-  private dropFrom(l: DiffLine): void {
+  private dropFrom(l: DiffLine, fitsAlone: boolean): void {
     this.dropping = true;
     this.droppedDelta += l.kind === ADDED ? 1 : l.kind === DELETED ? -1 : 0;
     const side = l.kind === DELETED ? `old line ${this.oldFirst + this.oldIdx}` : `new line ${this.newFirst + this.newIdx}`;
+    const why = fitsAlone
+      ? `${side} (${l.bytes.length} bytes) and the old line after it, which a cut there needs as context, do not fit together in a packet of ${this.ctx.store.budget} bytes (after the packet header)`
+      : `${side} is ${l.bytes.length} bytes, more than fits in a packet of ${this.ctx.store.budget} bytes (after the packet header)`;
     this.file.recordOmission(
-      `${side} is ${l.bytes.length} bytes, more than fits in a packet of ${this.ctx.store.budget} bytes (after the packet header); ` +
-        `the rest of hunk @@ -${this.h.oldStart},${this.h.oldCount} +${this.h.newStart},${this.h.newCount} @@ from that line is not in the packets`,
+      `${why}; ` + `the rest of hunk @@ -${this.h.oldStart},${this.h.oldCount} +${this.h.newStart},${this.h.newCount} @@ from that line is not in the packets`,
     );
   }
 }
