@@ -45,9 +45,9 @@ describe('packets round-trip (property)', () => {
         fc.integer({ min: 512, max: 65536 }),
         async (files, cap, maxBuffer) => {
           const repo = Repo.create();
-          files.forEach((f, i) => repo.write(`f${i}.txt`, render(f.before)));
+          for (const [i, f] of files.entries()) repo.write(`f${i}.txt`, render(f.before));
           const since = repo.commit();
-          files.forEach((f, i) => repo.write(`f${i}.txt`, render({ lines: apply(f.before.lines, f.edits), eol: f.eolAfter })));
+          for (const [i, f] of files.entries()) repo.write(`f${i}.txt`, render({ lines: apply(f.before.lines, f.edits), eol: f.eolAfter }));
           const to = repo.commit();
           const out = join(testdir(), 'out');
           await buildReviewBundle({ repo: repo.dir, since, outDir: out, sizeCap: cap, maxBuffer, forceSizeCap: true, stamp: 'P' });
