@@ -138,6 +138,7 @@ describe('SIZE_CAP packets', () => {
     const b = await bundle(repo, since, { sizeCap: cap });
     expect(b.artifact).toMatchObject({
       status: 'ok',
+      to_sha: to,
       size_cap_exceeded: true,
       review_packets_archive: 'ORB_REVIEW_PACKETS.tar.gz',
       review_packets_dir: 'review_packets/T1',
