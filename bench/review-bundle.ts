@@ -128,7 +128,11 @@ try {
       packets = JSON.parse(readFileSync(join(out, 'artifact.json'), 'utf8')).size_cap_fallback?.packet_count ?? 0;
       rmSync(out, { recursive: true, force: true });
     }
-    const pick = (ms: Measure[]): Measure => ({ ms: median(ms.map((m) => m.ms)), rssKb: Math.max(...ms.map((m) => m.rssKb)), stdoutBytes: ms[0]?.stdoutBytes ?? 0 });
+    const pick = (ms: Measure[]): Measure => ({
+      ms: median(ms.map((m) => m.ms)),
+      rssKb: Math.max(...ms.map((m) => m.rssKb)),
+      stdoutBytes: ms[0]?.stdoutBytes ?? 0,
+    });
     const gitM = pick(g);
     rows.push({ mb, diffBytes: gitM.stdoutBytes, git: gitM, ours: pick(o), packets });
   }

@@ -19,6 +19,8 @@ import type { PacketStore } from './packets.js';
 /** Room kept for a renumbered hunk header beyond the original heading. */
 const HUNK_HEADER_SLACK = 64;
 const CONTEXT_LINES = 3;
+/** Bytes of diff a cut may look ahead for its trailing context before reading the old blob. */
+const LOOKAHEAD = 1024 * 1024;
 
 export interface FilePackerContext {
   store: PacketStore;
@@ -271,19 +273,80 @@ class HunkSplitter {
     this.newFirst = f.newFirst;
   }
 
+  /**
+   * Lines wait in a short queue until the old lines after them are known (the trailing context of
+   * a cut there): usually a few lines later. Behind a run of added lines longer than LOOKAHEAD they
+   * come from the old blob instead, so the queue stays bounded.
+   */
+  private queue: DiffLine[] = [];
+  private queueHead = 0;
+  private queueBytes = 0;
+  /** Queue indices of old-side lines, in order (a deque with its own head). */
+  private oldAt: number[] = [];
+  private oldHead = 0;
+
   add(l: DiffLine): void {
     if (this.dropping) {
       this.droppedDelta += l.kind === ADDED ? 1 : l.kind === DELETED ? -1 : 0;
       return;
     }
+    if (l.kind !== ADDED) this.oldAt.push(this.queue.length);
+    this.queue.push(l);
+    this.queueBytes += l.bytes.length;
+    this.drain(false);
+  }
+
+  finish(): void {
+    this.drain(true);
+    // The last piece of a deletion (nothing dropped) removes the file.
+    if (this.piece?.body.length) this.closePiece(this.file.isDeletion && !this.dropping);
+    this.piece = undefined;
+  }
+
+  private drain(final: boolean): void {
+    while (this.queueHead < this.queue.length) {
+      const i = this.queueHead;
+      const l = this.queue[i] as DiffLine;
+      while (this.oldHead < this.oldAt.length && (this.oldAt[this.oldHead] as number) <= i) this.oldHead++;
+      const known = this.oldAt.length - this.oldHead;
+      let trail: (n: number) => Buffer[];
+      if (known >= CONTEXT_LINES || final) {
+        trail = (n) => this.oldAt.slice(this.oldHead, this.oldHead + n).map((j) => asContext(this.queue[j] as DiffLine));
+      } else if (this.queueBytes > LOOKAHEAD) {
+        trail = (n) => this.trailFromBlob(this.oldIdx + (l.kind !== ADDED ? 1 : 0), n);
+      } else return;
+      this.queueHead++;
+      this.queueBytes -= l.bytes.length;
+      this.place(l, trail);
+      if (this.dropping) {
+        for (let j = this.queueHead; j < this.queue.length; j++) {
+          const d = this.queue[j] as DiffLine;
+          this.droppedDelta += d.kind === ADDED ? 1 : d.kind === DELETED ? -1 : 0;
+        }
+        this.queueHead = this.queue.length;
+      }
+      if (this.queueHead > 4096 && this.queueHead * 2 > this.queue.length) this.compact();
+    }
+    this.compact();
+  }
+
+  private compact(): void {
+    const h = this.queueHead;
+    if (h === 0) return;
+    this.queue = this.queue.slice(h);
+    this.oldAt = this.oldAt.slice(this.oldHead).map((j) => j - h);
+    this.oldHead = 0;
+    this.queueHead = 0;
+  }
+
+  private place(l: DiffLine, trailOf: (n: number) => Buffer[]): void {
     for (;;) {
       this.piece ??= this.openPiece();
       const p = this.piece;
-      const oldAfter = this.oldIdx + (l.kind !== ADDED ? 1 : 0);
       const runAfter = l.kind === CONTEXT ? p.trailingContext + 1 : 0;
       // Trailing context: up to three old lines after the cut, at least one unless the body already
       // ends with context or the old file ends there (git apply then anchors the hunk at the end).
-      const candidates = this.trailAt(oldAfter, CONTEXT_LINES - runAfter);
+      const candidates = runAfter >= CONTEXT_LINES ? [] : trailOf(CONTEXT_LINES - runAfter);
       const required = runAfter === 0 && candidates.length > 0 ? 1 : 0;
       const room = p.space - p.fixed - p.bodyBytes - l.bytes.length;
       let trailBytes = 0;
@@ -296,7 +359,7 @@ class HunkSplitter {
         if (l.kind !== DELETED) p.new++;
         if (l.kind !== CONTEXT) p.changes++;
         p.trailingContext = runAfter;
-        p.trail = candidates.slice(0, k);
+        p.trail = k === candidates.length ? candidates : candidates.slice(0, k);
         this.consume(l);
         return;
       }
@@ -315,12 +378,6 @@ class HunkSplitter {
       this.dropFrom(l, l.bytes.length + (p.fixed - p.lead.reduce((n, b) => n + b.length, 0)) <= p.space);
       return;
     }
-  }
-
-  finish(): void {
-    // The last piece of a deletion (nothing dropped) removes the file.
-    if (this.piece?.body.length) this.closePiece(this.file.isDeletion && !this.dropping);
-    this.piece = undefined;
   }
 
   private consume(l: DiffLine): void {
@@ -375,7 +432,7 @@ class HunkSplitter {
   }
 
   /** Old lines after `oldAfter` old-side lines of this hunk, as context (from the old blob). */
-  private trailAt(oldAfter: number, n: number): Buffer[] {
+  private trailFromBlob(oldAfter: number, n: number): Buffer[] {
     if (n <= 0 || this.h.oldCount === 0) return [];
     const reader = this.ctx.oldLines();
     if (!reader) return [];

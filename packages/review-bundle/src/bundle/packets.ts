@@ -1,10 +1,11 @@
 /**
- * Packet bodies on disk while the diff streams through. A packet is filled up to its budget (the
- * size cap less the room kept for its prose header, which is written when the total is known) and
- * never beyond: a write that would overflow is a bug and throws rather than produce a packet larger
- * than the cap.
+ * Packet bodies on disk while the diff streams through, one after another in a single spool file
+ * (creating a file per packet costs more than writing it). A packet is filled up to its budget —
+ * the size cap less the room kept for its prose header, written at the end when the total is
+ * known — and never beyond: a write that would overflow is a bug and throws rather than produce a
+ * packet larger than the cap.
  */
-import { closeSync, openSync, rmSync, writevSync } from 'node:fs';
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 const FLUSH_BYTES = 256 * 1024;
@@ -12,22 +13,22 @@ const FLUSH_BYTES = 256 * 1024;
 export class PacketStore {
   /** Packets opened so far; the current one is number `count` (1-based). */
   count = 0;
-  /** Body bytes per packet (index 0 = packet 1). */
+  /** Body bytes per packet (index 0 = packet 1); bodies lie back to back in the spool. */
   readonly sizes: number[] = [];
   /** Which file wrote last into the current packet (a file's section continues only if it did). */
   owner: number | undefined;
+  readonly file: string;
   private size = 0;
-  private fd = -1;
+  private fd: number;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
 
   constructor(
-    private readonly dir: string,
+    dir: string,
     readonly budget: number,
-  ) {}
-
-  static bodyPath(dir: string, n: number): string {
-    return join(dir, `packet_${String(n).padStart(6, '0')}.body`);
+  ) {
+    this.file = join(dir, 'packets.spool');
+    this.fd = openSync(this.file, 'wx+', 0o600);
   }
 
   /** Bytes that still fit in the current packet (0 when none is open). */
@@ -45,12 +46,10 @@ export class PacketStore {
       this.owner = undefined;
       return;
     }
-    this.close();
     this.count++;
     this.size = 0;
     this.owner = undefined;
     this.sizes.push(0);
-    this.fd = openSync(PacketStore.bodyPath(this.dir, this.count), 'wx', 0o600);
   }
 
   write(owner: number, ...parts: Buffer[]): void {
@@ -67,46 +66,42 @@ export class PacketStore {
     if (this.pendingBytes >= FLUSH_BYTES) this.flush();
   }
 
-  /** Closes the last packet, dropping it if nothing was written to it. */
+  /** Ends writing; drops a last packet that stayed empty. */
   finish(): void {
-    this.close();
+    this.flush();
     if (this.count > 0 && this.size === 0) {
-      rmSync(PacketStore.bodyPath(this.dir, this.count), { force: true });
       this.sizes.pop();
       this.count--;
-      this.size = this.sizes[this.count - 1] ?? 0;
+    }
+  }
+
+  /** Calls `each` with packet `n`'s body in chunks (after finish). */
+  readBody(n: number, each: (chunk: Buffer) => void): void {
+    let offset = 0;
+    for (let i = 0; i < n - 1; i++) offset += this.sizes[i] as number;
+    let left = this.sizes[n - 1] as number;
+    while (left > 0) {
+      const chunk = Buffer.allocUnsafe(Math.min(left, 1024 * 1024));
+      const got = readSync(this.fd, chunk, 0, chunk.length, offset);
+      if (got <= 0) throw new Error(`internal error: packet ${n} is short in the spool`);
+      each(chunk.subarray(0, got));
+      offset += got;
+      left -= got;
     }
   }
 
   close(): void {
     if (this.fd === -1) return;
-    this.flush();
     closeSync(this.fd);
     this.fd = -1;
   }
 
   private flush(): void {
-    let parts = this.pending;
-    while (parts.length) {
-      // writev takes at most IOV_MAX (1024) buffers per call.
-      const batch = parts.slice(0, 1024);
-      let written = writevSync(this.fd, batch);
-      let total = 0;
-      for (const b of batch) total += b.length;
-      if (written < total) {
-        // A short write: write the rest of this batch one buffer at a time.
-        for (const b of batch) {
-          if (written >= b.length) {
-            written -= b.length;
-            continue;
-          }
-          let off = written;
-          while (off < b.length) off += writevSync(this.fd, [b.subarray(off)]);
-          written = 0;
-        }
-      }
-      parts = parts.slice(1024);
-    }
+    if (!this.pending.length) return;
+    // One copy into a single buffer is cheaper than a writev of thousands of line-sized pieces.
+    const all = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending, this.pendingBytes);
+    let off = 0;
+    while (off < all.length) off += writeSync(this.fd, all, off, all.length - off);
     this.pending = [];
     this.pendingBytes = 0;
   }

@@ -4,13 +4,13 @@
  * that last rename removes what was moved and leaves no artifact.json: nothing is claimed.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, mkdirSync, openSync, readSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { OpenclawError } from '@openclaw/policy';
 import type { AssembleStats, BundleAssembler, BundleTap, CoverageEntry } from './assemble.js';
-import { PacketStore } from './packets.js';
-import { writeTarGz } from './tar.js';
+import type { PacketStore } from './packets.js';
+import { TarGzWriter } from './tar.js';
 import { bundleProse, howToPaste, type PacketListing, packetProse, type RangeInfo, readme } from './texts.js';
 
 export const ARCHIVE_NAME = 'ORB_REVIEW_PACKETS.tar.gz';
@@ -72,6 +72,8 @@ export interface PublishInput {
   strict: boolean;
   mtime: number;
   diffBytes: number;
+  /** Set by writePackets: sha256 of the packets concatenated in order. */
+  packetsSha256?: string;
 }
 
 export async function publishBundle(p: PublishInput): Promise<Artifact> {
@@ -109,7 +111,7 @@ export async function publishBundle(p: PublishInput): Promise<Artifact> {
     const meta = await writePackets(p, final);
     artifact.review_packets_dir = meta.review_packets_dir;
     artifact.review_packets_archive = meta.review_packets_archive;
-    artifact.bundle_sha256 = meta.packets.length ? packetsDigest(join(final, meta.review_packets_dir), meta.packets) : sha256Of(Buffer.alloc(0));
+    artifact.bundle_sha256 = p.packetsSha256 as string;
     artifact.size_cap_fallback = meta;
     writeFileSync(join(final, META_NAME), `${JSON.stringify(meta, null, 2)}\n`);
     moves.push('review_packets', README_NAME, ARCHIVE_NAME, META_NAME);
@@ -146,57 +148,58 @@ function concatFiles(out: string, heads: Buffer[], files: string[]): string {
   return hash.digest('hex');
 }
 
-function sha256Of(b: Buffer): string {
-  return createHash('sha256').update(b).digest('hex');
-}
-
-/** sha256 of the packets concatenated in order (what a reviewer is given, as one digest). */
-function packetsDigest(dir: string, packets: PacketListing[]): string {
-  const hash = createHash('sha256');
-  const chunk = Buffer.allocUnsafe(1024 * 1024);
-  for (const pk of packets) {
-    const fd = openSync(join(dir, pk.name), 'r');
-    try {
-      for (let n = readSync(fd, chunk); n > 0; n = readSync(fd, chunk)) hash.update(chunk.subarray(0, n));
-    } finally {
-      closeSync(fd);
-    }
-  }
-  return hash.digest('hex');
-}
-
+/**
+ * The packets, HOW_TO_PASTE.txt, the README and the archive in one pass: each packet body is read
+ * once from the spool and goes to its final file, its digest and the archive at the same time.
+ */
 async function writePackets(p: PublishInput, final: string): Promise<SizeCapMeta> {
   const n = p.store.count;
   const width = Math.max(3, String(n).length);
   const dirRel = `review_packets/${p.stamp}`;
   const dir = join(final, dirRel);
   mkdirSync(dir, { recursive: true });
-  const packets: PacketListing[] = [];
-  for (let i = 1; i <= n; i++) {
-    const name = `packet_${String(i).padStart(width, '0')}.txt`;
-    const file = join(dir, name);
-    const sha256 = concatFiles(file, [Buffer.from(packetProse(i, n, p.range))], [PacketStore.bodyPath(p.staging, i)]);
-    const bytes = statSync(file).size;
-    if (bytes > p.range.cap) throw new Error(`internal error: ${name} is ${bytes} bytes, over the cap of ${p.range.cap}`);
-    packets.push({ name, bytes, sha256 });
-  }
-  const notIncluded = p.assembler.stats.skipped;
-  writeFileSync(join(dir, 'HOW_TO_PASTE.txt'), howToPaste(p.range, dirRel, packets, notIncluded, p.assembler.stats.partial));
-  writeFileSync(join(final, README_NAME), readme(p.range, dirRel, n, ARCHIVE_NAME));
-  const names = [README_NAME, 'review_packets/', `${dirRel}/`, `${dirRel}/HOW_TO_PASTE.txt`, ...packets.map((pk) => `${dirRel}/${pk.name}`)];
-  names.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  const prose = (i: number) => Buffer.from(packetProse(i, n, p.range));
+  const listing = Array.from({ length: n }, (_, k) => ({
+    name: `packet_${String(k + 1).padStart(width, '0')}.txt`,
+    bytes: prose(k + 1).length + (p.store.sizes[k] as number),
+  }));
+  for (const pk of listing)
+    if (pk.bytes > p.range.cap) throw new Error(`internal error: ${pk.name} would be ${pk.bytes} bytes, over the cap of ${p.range.cap}`);
+  const howTo = Buffer.from(howToPaste(p.range, dirRel, listing, p.assembler.stats.skipped, p.assembler.stats.partial));
+  const readmeText = Buffer.from(readme(p.range, dirRel, n, ARCHIVE_NAME));
+  writeFileSync(join(dir, 'HOW_TO_PASTE.txt'), howTo);
+  writeFileSync(join(final, README_NAME), readmeText);
   const archive = join(final, ARCHIVE_NAME);
-  await writeTarGz(
-    names.map((name) => {
-      if (name.endsWith('/')) return { name };
-      const file = join(final, name);
-      return { name, file, size: statSync(file).size };
-    }),
-    archive,
-    p.mtime,
-  );
+  const tar = new TarGzWriter(archive, p.mtime);
+  await tar.file(README_NAME, readmeText);
+  await tar.dir('review_packets/');
+  await tar.dir(`${dirRel}/`);
+  await tar.file(`${dirRel}/HOW_TO_PASTE.txt`, howTo);
+  const whole = createHash('sha256');
+  const packets: PacketListing[] = [];
+  for (const [k, pk] of listing.entries()) {
+    const hash = createHash('sha256');
+    const fd = openSync(join(dir, pk.name), 'wx', 0o644);
+    try {
+      await tar.begin(`${dirRel}/${pk.name}`, pk.bytes);
+      const chunks: Buffer[] = [prose(k + 1)];
+      p.store.readBody(k + 1, (c) => chunks.push(c));
+      for (const c of chunks) {
+        writeSync(fd, c);
+        hash.update(c);
+        whole.update(c);
+        await tar.data(c);
+      }
+      await tar.end();
+    } finally {
+      closeSync(fd);
+    }
+    packets.push({ ...pk, sha256: hash.digest('hex') });
+  }
+  await tar.close();
   const archiveSha = createHash('sha256');
   for await (const c of createReadStream(archive)) archiveSha.update(c as Buffer);
+  p.packetsSha256 = whole.digest('hex');
   return {
     size_cap_bytes: p.range.cap,
     bundle_bytes: p.tap.bytes,

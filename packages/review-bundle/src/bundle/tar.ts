@@ -1,26 +1,19 @@
 /**
- * A deterministic .tar.gz: ustar entries in the order given (the caller sorts them), owner 0:0 with
- * empty user/group names, fixed modes and one fixed mtime, gzip without a timestamp or file name.
- * Same entries and bytes → the same archive, byte for byte. File contents stream from disk.
+ * A deterministic .tar.gz, written as a stream: ustar entries in the order given (the caller sorts
+ * them and the writer checks it), owner 0:0 with empty user/group names, fixed modes, one fixed
+ * mtime, gzip without a timestamp or file name. Same entries and bytes → the same archive, byte
+ * for byte. Compression runs on libuv's thread pool while the caller produces the next entry.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
-import { Readable } from 'node:stream';
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { constants, createGzip } from 'node:zlib';
-
-export interface TarEntry {
-  /** Path inside the archive; directories end with '/'. */
-  name: string;
-  /** File on disk to copy (files only). */
-  file?: string;
-  size?: number;
-}
+import { createGzip, type Gzip } from 'node:zlib';
 
 function octal(n: number, width: number): string {
   return `${n.toString(8).padStart(width - 1, '0')}\0`;
 }
 
-function header(name: string, size: number, dir: boolean, mtime: number): Buffer {
+export function tarHeader(name: string, size: number, dir: boolean, mtime: number): Buffer {
   const h = Buffer.alloc(512);
   let prefix = '';
   let base = name;
@@ -47,27 +40,66 @@ function header(name: string, size: number, dir: boolean, mtime: number): Buffer
   return h;
 }
 
-async function* tarStream(entries: TarEntry[], mtime: number): AsyncGenerator<Buffer> {
-  for (const e of entries) {
-    const dir = e.name.endsWith('/');
-    const size = dir ? 0 : (e.size ?? 0);
-    yield header(e.name, size, dir, mtime);
-    if (dir || !e.file) continue;
-    let seen = 0;
-    for await (const chunk of createReadStream(e.file, { highWaterMark: 256 * 1024 })) {
-      seen += (chunk as Buffer).length;
-      yield chunk as Buffer;
-    }
-    if (seen !== size) throw new Error(`tar: ${e.file} changed size while archiving`);
-    if (size % 512) yield Buffer.alloc(512 - (size % 512));
-  }
-  yield Buffer.alloc(1024);
-}
+export class TarGzWriter {
+  private readonly gzip: Gzip;
+  private readonly done: Promise<void>;
+  private last = '';
+  private open: { name: string; left: number; size: number } | undefined;
 
-export async function writeTarGz(entries: TarEntry[], out: string, mtime: number): Promise<void> {
-  await pipeline(
-    Readable.from(tarStream(entries, mtime)),
-    createGzip({ level: 6, strategy: constants.Z_DEFAULT_STRATEGY }),
-    createWriteStream(out, { flags: 'wx', mode: 0o644 }),
-  );
+  constructor(
+    out: string,
+    private readonly mtime: number,
+  ) {
+    // Level 1: diffs compress well even so, and the archive must not dominate the run's time.
+    this.gzip = createGzip({ level: 1 });
+    this.done = pipeline(this.gzip, createWriteStream(out, { flags: 'wx', mode: 0o644 }));
+    this.done.catch(() => {});
+  }
+
+  async dir(name: string): Promise<void> {
+    this.order(name);
+    await this.push(tarHeader(name, 0, true, this.mtime));
+  }
+
+  async begin(name: string, size: number): Promise<void> {
+    this.order(name);
+    this.open = { name, left: size, size };
+    await this.push(tarHeader(name, size, false, this.mtime));
+  }
+
+  async data(chunk: Buffer): Promise<void> {
+    const f = this.open;
+    if (!f || chunk.length > f.left) throw new Error(`tar: more data than announced for ${f?.name}`);
+    f.left -= chunk.length;
+    await this.push(chunk);
+  }
+
+  async end(): Promise<void> {
+    const f = this.open;
+    if (!f || f.left !== 0) throw new Error(`tar: ${f?.name} is ${f?.left} bytes short`);
+    if (f.size % 512) await this.push(Buffer.alloc(512 - (f.size % 512)));
+    this.open = undefined;
+  }
+
+  async file(name: string, content: Buffer): Promise<void> {
+    await this.begin(name, content.length);
+    await this.data(content);
+    await this.end();
+  }
+
+  async close(): Promise<void> {
+    await this.push(Buffer.alloc(1024));
+    this.gzip.end();
+    await this.done;
+  }
+
+  private order(name: string): void {
+    if (Buffer.compare(Buffer.from(this.last), Buffer.from(name)) >= 0 && this.last !== '') throw new Error(`tar: ${name} is out of order after ${this.last}`);
+    this.last = name;
+  }
+
+  /** Writes with backpressure, so memory holds at most the stream's buffer, not the archive. */
+  private async push(b: Buffer): Promise<void> {
+    if (!this.gzip.write(b)) await Promise.race([once(this.gzip, 'drain'), this.done]);
+  }
 }

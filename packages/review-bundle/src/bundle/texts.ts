@@ -46,7 +46,9 @@ export interface PacketListing {
   sha256: string;
 }
 
-export function howToPaste(r: RangeInfo, dir: string, packets: PacketListing[], notIncluded: number, partial: number): string {
+export type PacketSize = Omit<PacketListing, 'sha256'>;
+
+export function howToPaste(r: RangeInfo, dir: string, packets: PacketSize[], notIncluded: number, partial: number): string {
   const n = packets.length;
   const lines = [
     `How to review ${short(r.since)}..${short(r.to)} in ${n} packet${n === 1 ? '' : 's'}`,
@@ -74,8 +76,8 @@ export function howToPaste(r: RangeInfo, dir: string, packets: PacketListing[], 
       '',
     );
   }
-  lines.push('Packets (bytes, sha256):');
-  for (const p of packets) lines.push(`  ${p.name}  ${String(p.bytes).padStart(10)}  ${p.sha256}`);
+  lines.push('Packets (bytes; sha256 in size_cap_meta.json):');
+  for (const p of packets) lines.push(`  ${p.name}  ${String(p.bytes).padStart(10)}`);
   return `${lines.join('\n')}\n`;
 }
 
