@@ -131,6 +131,8 @@ export class BundleAssembler implements DiffSink {
   private redacted = 0;
   private newLine = 0;
   private prevKey: Buffer | undefined;
+  /** False while the diff chunks being read cannot contain a secret (set by the reader). */
+  mayHaveSecrets = true;
 
   constructor(
     private readonly o: {
@@ -185,7 +187,7 @@ export class BundleAssembler implements DiffSink {
   line(l: DiffLine): void {
     if (!this.packer) return;
     let line = l;
-    if (l.kind === ADDED) {
+    if (l.kind === ADDED && (this.mayHaveSecrets || this.keys.active)) {
       const r = this.keys.redact(l.bytes);
       if (r.redactions.length) {
         line = { ...l, bytes: r.bytes };
@@ -193,7 +195,7 @@ export class BundleAssembler implements DiffSink {
         const path = displayPath((this.header as FileHeader).newPath as Buffer);
         for (const x of r.redactions) this.o.redactions.push({ path, line: this.newLine, column: x.column, rule: x.rule } satisfies RedactionEntry);
       }
-    } else this.keys.interrupt();
+    } else if (l.kind !== ADDED) this.keys.interrupt();
     if (l.kind !== 0x2d) this.newLine++;
     this.o.tap.write(line.bytes);
     this.packer.line(line);

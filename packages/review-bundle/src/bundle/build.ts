@@ -18,6 +18,7 @@ import { BundleAssembler, BundleTap, JsonlSpool, spoolPaths } from './assemble.j
 import { ExcludeMatcher } from './exclude.js';
 import { PacketStore } from './packets.js';
 import { type Artifact, publishBundle } from './publish.js';
+import { mayContainSecret, PREFILTER_OVERLAP } from './redact.js';
 import { bundleProse, packetProseReserve } from './texts.js';
 
 /** Smallest cap that leaves a packet room for its header and a useful amount of diff. */
@@ -191,9 +192,18 @@ async function streamDiff(repo: string, since: string, to: string, sink: BundleA
   const lines = new LineSplitter((l) => parser.line(l));
   let bytes = 0;
   let last = 0;
+  // Secrets are looked for line by line only in chunks where one could be: a line completed by this
+  // chunk may have begun in the previous one, hence the previous verdict counts too.
+  let tail = '';
+  let prevMay = false;
   try {
     for await (const chunk of child.stdout) {
       bytes += (chunk as Buffer).length;
+      const text = (chunk as Buffer).toString('latin1');
+      const may = mayContainSecret(tail + text);
+      sink.mayHaveSecrets = may || prevMay;
+      prevMay = may;
+      tail = text.slice(-PREFILTER_OVERLAP);
       lines.push(chunk as Buffer);
       const now = Date.now();
       if (now - last > 200) {
@@ -201,6 +211,7 @@ async function streamDiff(repo: string, since: string, to: string, sink: BundleA
         progress(bytes, false);
       }
     }
+    sink.mayHaveSecrets = true;
     lines.end();
     parser.end();
   } catch (e) {

@@ -13,7 +13,7 @@
  */
 import { ADDED, CONTEXT, DELETED, type DiffLine, type FileHeader, type HunkHeader } from '../diff/parse.js';
 import { asContext, contextLine, continuationHeader, deletionHeader, firstLines, hunkHeader } from './hunk.js';
-import type { OldBlobLines } from './old-lines.js';
+import type { OldBlobLines, OldLine } from './old-lines.js';
 import type { PacketStore } from './packets.js';
 
 /** Room kept for a renumbered hunk header beyond the original heading. */
@@ -121,12 +121,12 @@ export class FilePacker {
       parts.push(hunk.h.raw);
       for (const l of hunk.lines) parts.push(l.bytes);
     }
-    this.write(...parts);
+    this.write(parts);
     this.buffered = [];
   }
 
-  private write(...parts: Buffer[]): void {
-    this.ctx.store.write(this.ctx.fileId, ...parts);
+  private write(parts: Buffer[]): void {
+    this.ctx.store.write(this.ctx.fileId, parts);
     this.packets.add(this.ctx.store.count);
   }
 
@@ -173,7 +173,7 @@ export class FilePacker {
       this.sectionDelta = 0;
       parts = [header, ...parts];
     }
-    this.write(...parts);
+    this.write(parts);
     this.sectionDelta += delta;
   }
 
@@ -256,7 +256,7 @@ class HunkSplitter {
   private oldIdx = 0;
   private newIdx = 0;
   /** The last new-side lines seen, as context (lead of the next piece). */
-  private ring: Buffer[] = [];
+  private ring: DiffLine[] = [];
   private piece: Piece | undefined;
   private dropping = false;
   private readonly oldFirst: number;
@@ -309,9 +309,13 @@ class HunkSplitter {
       const l = this.queue[i] as DiffLine;
       while (this.oldHead < this.oldAt.length && (this.oldAt[this.oldHead] as number) <= i) this.oldHead++;
       const known = this.oldAt.length - this.oldHead;
-      let trail: (n: number) => Buffer[];
+      let trail: (n: number) => TrailLine[];
       if (known >= CONTEXT_LINES || final) {
-        trail = (n) => this.oldAt.slice(this.oldHead, this.oldHead + n).map((j) => asContext(this.queue[j] as DiffLine));
+        trail = (n) => {
+          const out: TrailLine[] = [];
+          for (let j = this.oldHead; j < this.oldAt.length && out.length < n; j++) out.push(this.queue[this.oldAt[j] as number] as DiffLine);
+          return out;
+        };
       } else if (this.queueBytes > LOOKAHEAD) {
         trail = (n) => this.trailFromBlob(this.oldIdx + (l.kind !== ADDED ? 1 : 0), n);
       } else return;
@@ -339,7 +343,7 @@ class HunkSplitter {
     this.queueHead = 0;
   }
 
-  private place(l: DiffLine, trailOf: (n: number) => Buffer[]): void {
+  private place(l: DiffLine, trailOf: (n: number) => TrailLine[]): void {
     for (;;) {
       this.piece ??= this.openPiece();
       const p = this.piece;
@@ -351,7 +355,7 @@ class HunkSplitter {
       const room = p.space - p.fixed - p.bodyBytes - l.bytes.length;
       let trailBytes = 0;
       let k = 0;
-      while (k < candidates.length && trailBytes + (candidates[k] as Buffer).length <= room) trailBytes += (candidates[k++] as Buffer).length;
+      while (k < candidates.length && trailBytes + trailLength(candidates[k] as TrailLine) <= room) trailBytes += trailLength(candidates[k++] as TrailLine);
       if (room >= 0 && k >= required) {
         p.body.push(l.bytes);
         p.bodyBytes += l.bytes.length;
@@ -384,7 +388,7 @@ class HunkSplitter {
     if (l.kind !== ADDED) this.oldIdx++;
     if (l.kind !== DELETED) {
       this.newIdx++;
-      this.ring.push(asContext(l));
+      this.ring.push(l);
       if (this.ring.length > CONTEXT_LINES) this.ring.shift();
     }
   }
@@ -396,7 +400,7 @@ class HunkSplitter {
     const lead: Buffer[] = [];
     let leadBytes = 0;
     for (let i = this.ring.length - 1; i >= 0; i--) {
-      const b = this.ring[i] as Buffer;
+      const b = asContext(this.ring[i] as DiffLine);
       if (leadBytes + b.length > space / 8) break;
       lead.unshift(b);
       leadBytes += b.length;
@@ -428,15 +432,18 @@ class HunkSplitter {
     const oldCount = lead + p.old + p.trail.length;
     const newCount = lead + p.new + p.trail.length;
     const header = hunkHeader(first - sectionDelta, oldCount, first, newCount, this.h.heading);
-    this.file.writeInSection([header, ...p.lead, ...p.body, ...p.trail], p.new - p.old, final);
+    const parts = [header, ...p.lead];
+    for (const b of p.body) parts.push(b);
+    for (const t of p.trail) parts.push(trailBytes(t));
+    this.file.writeInSection(parts, p.new - p.old, final);
   }
 
   /** Old lines after `oldAfter` old-side lines of this hunk, as context (from the old blob). */
-  private trailFromBlob(oldAfter: number, n: number): Buffer[] {
+  private trailFromBlob(oldAfter: number, n: number): TrailLine[] {
     if (n <= 0 || this.h.oldCount === 0) return [];
     const reader = this.ctx.oldLines();
     if (!reader) return [];
-    return reader.peek(this.oldFirst + oldAfter, n).map((o) => contextLine(o.bytes, o.noNewline));
+    return reader.peek(this.oldFirst + oldAfter, n);
   }
 
   private dropFrom(l: DiffLine, fitsAlone: boolean): void {
@@ -464,5 +471,19 @@ interface Piece {
   new: number;
   changes: number;
   trailingContext: number;
-  trail: Buffer[];
+  trail: TrailLine[];
+}
+
+/** An old line after a cut: from the diff (context or deleted) or from the old blob. */
+type TrailLine = DiffLine | OldLine;
+
+const MARKER_BYTES = '\n\\ No newline at end of file\n'.length;
+
+/** Its length as a context line, without building it. */
+function trailLength(t: TrailLine): number {
+  return 'kind' in t ? t.bytes.length : 1 + t.bytes.length + (t.noNewline ? MARKER_BYTES : 0);
+}
+
+function trailBytes(t: TrailLine): Buffer {
+  return 'kind' in t ? asContext(t) : contextLine(t.bytes, t.noNewline);
 }

@@ -52,7 +52,7 @@ export class PacketStore {
     this.sizes.push(0);
   }
 
-  write(owner: number, ...parts: Buffer[]): void {
+  write(owner: number, parts: Buffer[]): void {
     let n = 0;
     for (const p of parts) n += p.length;
     if (this.count === 0 || this.size + n > this.budget) {

@@ -51,7 +51,7 @@ export interface Artifact {
   review_bundle_patch?: string;
   review_packets_dir?: string;
   review_packets_archive?: string;
-  /** sha256 of what the reviewer reads: the patch file, or the packets concatenated in order. */
+  /** sha256 of what the reviewer reads: the patch file; for packets, of the `<name> <sha256>\n` lines in order. */
   bundle_sha256?: string;
   size_cap_fallback?: SizeCapMeta;
   stats: AssembleStats;
@@ -72,7 +72,7 @@ export interface PublishInput {
   strict: boolean;
   mtime: number;
   diffBytes: number;
-  /** Set by writePackets: sha256 of the packets concatenated in order. */
+  /** Set by writePackets: the digest of the packet list (see Artifact.bundle_sha256). */
   packetsSha256?: string;
 }
 
@@ -175,7 +175,6 @@ async function writePackets(p: PublishInput, final: string): Promise<SizeCapMeta
   await tar.dir('review_packets/');
   await tar.dir(`${dirRel}/`);
   await tar.file(`${dirRel}/HOW_TO_PASTE.txt`, howTo);
-  const whole = createHash('sha256');
   const packets: PacketListing[] = [];
   for (const [k, pk] of listing.entries()) {
     const hash = createHash('sha256');
@@ -187,7 +186,6 @@ async function writePackets(p: PublishInput, final: string): Promise<SizeCapMeta
       for (const c of chunks) {
         writeSync(fd, c);
         hash.update(c);
-        whole.update(c);
         await tar.data(c);
       }
       await tar.end();
@@ -199,7 +197,11 @@ async function writePackets(p: PublishInput, final: string): Promise<SizeCapMeta
   await tar.close();
   const archiveSha = createHash('sha256');
   for await (const c of createReadStream(archive)) archiveSha.update(c as Buffer);
-  p.packetsSha256 = whole.digest('hex');
+  // One digest for the packets in order, without hashing their bytes twice: sha256 of the list
+  // of `<name> <sha256>` lines (size_cap_meta.json has each packet's own digest).
+  p.packetsSha256 = createHash('sha256')
+    .update(packets.map((pk) => `${pk.name} ${pk.sha256}\n`).join(''))
+    .digest('hex');
   return {
     size_cap_bytes: p.range.cap,
     bundle_bytes: p.tap.bytes,

@@ -32,6 +32,13 @@ export const SECRET_RULES: SecretRule[] = [
 
 // Cheap first pass: most lines contain none of these, and then no rule can match.
 const PREFILTER = /AKIA|ASIA|gh[pousr]_|github_pat_|sk-|xox|_live_|AIza|eyJ|PRIVATE KEY|pass|secret|api.?key|token/i;
+/** Longest prefilter keyword, so a scan of consecutive chunks overlaps by this much. */
+export const PREFILTER_OVERLAP = 16;
+
+/** False when no rule can match anywhere in `text` (a whole chunk of diff, as latin1). */
+export function mayContainSecret(text: string): boolean {
+  return PREFILTER.test(text);
+}
 
 export interface Redaction {
   rule: string;
@@ -94,6 +101,11 @@ export function redactWholeLine(line: Buffer, rule: string): Buffer {
  */
 export class PrivateKeyTracker {
   private inside = false;
+
+  /** Inside a key block, every added line is redacted whatever it contains. */
+  get active(): boolean {
+    return this.inside;
+  }
 
   /** Redacts `line` (an added line) with everything the rules and an open key block require. */
   redact(line: Buffer): { bytes: Buffer; redactions: Redaction[] } {

@@ -7,7 +7,7 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { createGzip, type Gzip } from 'node:zlib';
+import { createGzip, type Gzip, type ZlibOptions } from 'node:zlib';
 
 function octal(n: number, width: number): string {
   return `${n.toString(8).padStart(width - 1, '0')}\0`;
@@ -50,8 +50,10 @@ export class TarGzWriter {
     out: string,
     private readonly mtime: number,
   ) {
-    // Level 1: diffs compress well even so, and the archive must not dominate the run's time.
-    this.gzip = createGzip({ level: 1 });
+    // Level 1: diffs compress well even so, and the archive must not dominate the run's time. An
+    // 8 MB buffer lets the packets be written while the thread pool compresses the ones before.
+    // zlib streams take Transform options too; @types/node's ZlibOptions does not list them.
+    this.gzip = createGzip({ level: 1, ...({ writableHighWaterMark: 8 * 1024 * 1024 } as ZlibOptions) });
     this.done = pipeline(this.gzip, createWriteStream(out, { flags: 'wx', mode: 0o644 }));
     this.done.catch(() => {});
   }
@@ -76,7 +78,7 @@ export class TarGzWriter {
 
   async end(): Promise<void> {
     const f = this.open;
-    if (!f || f.left !== 0) throw new Error(`tar: ${f?.name} is ${f?.left} bytes short`);
+    if (f?.left !== 0) throw new Error(`tar: ${f?.name} is ${f?.left} bytes short`);
     if (f.size % 512) await this.push(Buffer.alloc(512 - (f.size % 512)));
     this.open = undefined;
   }

@@ -37,7 +37,7 @@ export const Verdict = z
         bundle_sha256: z
           .string()
           .regex(/^[0-9a-f]{64}$/, 'a sha256 hex digest')
-          .describe('sha256 of what the reviewer was given (patch or packets in order).'),
+          .describe('sha256 of what the reviewer was given: the patch, or for packets the `<name> <sha256>\\n` lines in order (artifact.json bundle_sha256).'),
         packets: z.number().int().nonnegative().describe('How many packets (or 1 for a single patch) were reviewed.'),
         reviewed_at: z.string().describe('UTC time of the review (ISO 8601).'),
         api_base: z.string().optional().describe('The OpenAI-compatible endpoint used.'),
