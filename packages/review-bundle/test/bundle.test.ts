@@ -384,6 +384,24 @@ describe('exclusions and secrets', () => {
   });
 });
 
+describe('secrets across read boundaries', () => {
+  it('finds every secret in a diff read in many chunks (the chunk prefilter overlaps)', async () => {
+    const repo = Repo.create();
+    repo.write('a.txt', 'a\n');
+    const since = repo.commit();
+    // Lines of varying length move each key across the 64 KiB boundaries of git's output.
+    const keys = Array.from({ length: 4000 }, (_, i) => `${'x'.repeat(i % 37)} id=AKIA${String(i).padStart(16, '0')}`);
+    repo.write('keys.txt', `${keys.join('\n')}\n`);
+    repo.commit();
+    const b = await bundle(repo, since, { sizeCap: 64 * 1024 });
+    expect(b.artifact.stats.redactions).toBe(4000);
+    const all = Object.values(snapshotDir(b.out))
+      .map((x) => x.toString('latin1'))
+      .join('');
+    expect(all).not.toMatch(/AKIA\d{16}/);
+  });
+});
+
 describe('memory bound', () => {
   it('files larger than the in-memory buffer are cut the same way (maxBuffer)', async () => {
     const repo = Repo.create();
