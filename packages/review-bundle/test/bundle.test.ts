@@ -173,6 +173,32 @@ describe('SIZE_CAP packets', () => {
     checkPackets(repo, b, cap);
   });
 
+  it('a file cut into pieces keeps its rename, mode change, CRLF and missing final newline', async () => {
+    const repo = Repo.create();
+    const body = (tag: string) => Array.from({ length: 3000 }, (_, i) => `${tag} ${i % 5}\r`).join('\n');
+    repo
+      .write('old name.txt', `${body('x')}\n`)
+      .write('tool.sh', `${body('t')}\n`)
+      .write('typechange', 'a regular file\n');
+    const since = repo.commit();
+    repo.mv('old name.txt', 'dir/new name.txt');
+    repo.write('dir/new name.txt', body('x').replace(/x 3\r/g, 'x three\r').replace('x 1\r', 'x one\r'));
+    repo.write('tool.sh', `${body('t').replace(/t 2\r/g, 't two\r')}\n`, 0o755);
+    repo.rm('typechange');
+    repo.symlink('typechange', 'tool.sh');
+    repo.commit();
+    const b = await bundle(repo, since, { sizeCap: 4096 });
+    expect(b.byPath['dir/new name.txt']).toMatchObject({ change: 'renamed', old_path: 'old name.txt', status: 'included' });
+    expect(b.byPath['dir/new name.txt']?.packets.length).toBeGreaterThan(3);
+    expect(b.byPath['tool.sh']?.packets.length).toBeGreaterThan(3);
+    expect(b.coverage.filter((c) => c.path === 'typechange').map((c) => c.change)).toEqual(['deleted', 'added']);
+    checkPackets(repo, b, 4096);
+    // The tree comparison includes modes; the mode change rides on the file's first piece only.
+    const text = b.packets.map((p) => readFileSync(p, 'latin1')).join('');
+    expect(text.match(/new mode 100755/g)).toHaveLength(1);
+    expect(text.match(/rename to dir\/new name.txt/g)).toHaveLength(1);
+  });
+
   it('cuts a file of many hunks at hunk boundaries', async () => {
     const repo = Repo.create();
     const base = Array.from({ length: 20_000 }, (_, i) => `line ${i}`);
