@@ -45,17 +45,16 @@ export function parsePrePushInput(text: string): PushUpdate[] {
 }
 
 /** What the remote already has, as the start of the pushed range. */
-function pushedBase(repo: string, u: PushUpdate, remote: string | undefined): { since: string } | { problem: string } {
+function pushedBase(repo: string, u: PushUpdate, to: string, remote: string | undefined): { since: string } | { problem: string } | { nothingNew: true } {
   if (u.remoteSha !== ZERO_SHA) return { since: u.remoteSha };
   // A new ref: the range starts where the pushed history meets what the remote is known to have.
-  const args = ['rev-list', '--boundary', u.localSha, '--not', ...(remote ? [`--remotes=${remote}`] : ['--remotes'])];
+  const args = ['rev-list', '--boundary', to, '--not', ...(remote ? [`--remotes=${remote}`] : ['--remotes'])];
   const r = runGit(repo, args);
   if (r.code !== 0) return { problem: `cannot list the pushed commits: ${r.stderr.trim()}` };
-  const boundary = r.stdout
-    .toString('utf8')
-    .split('\n')
-    .filter((l) => l.startsWith('-'))
-    .map((l) => l.slice(1));
+  const lines = r.stdout.toString('utf8').split('\n').filter(Boolean);
+  // A new tag or branch at commits the remote already has pushes no new code.
+  if (!lines.some((l) => !l.startsWith('-'))) return { nothingNew: true };
+  const boundary = lines.filter((l) => l.startsWith('-')).map((l) => l.slice(1));
   if (boundary.length === 0) return { since: EMPTY_TREE };
   if (boundary.length === 1) return { since: boundary[0] as string };
   return { problem: `the new ref ${u.remoteRef} starts from ${boundary.length} commits the remote has, so there is no single range to review` };
@@ -94,11 +93,18 @@ export function checkPush(o: { repo: string; remote?: string; updates: PushUpdat
   const results = o.updates.map((u): GateUpdateResult => {
     const base = { local_ref: u.localRef, local_sha: u.localSha, remote_ref: u.remoteRef, remote_sha: u.remoteSha };
     if (u.localSha === ZERO_SHA) return { ...base, ok: true, reason: 'deletes the remote ref: no code is pushed' };
-    const b = pushedBase(repo, u, o.remote);
+    // An annotated tag is reviewed as the commit it points to.
+    const peeled = runGit(repo, ['rev-parse', '--verify', '--quiet', `${u.localSha}^{commit}`])
+      .stdout.toString('utf8')
+      .trim();
+    if (!/^[0-9a-f]{40}$/.test(peeled)) return { ...base, ok: false, reason: `${u.localRef} (${short(u.localSha)}) does not point to a commit` };
+    const b = pushedBase(repo, u, peeled, o.remote);
     if ('problem' in b) return { ...base, ok: false, reason: b.problem, hint: 'push a branch that starts from one commit the remote has' };
-    const range = { since: b.since, to: u.localSha };
-    const hint = `openclaw review run --since ${b.since} --to ${u.localSha}`;
-    if (b.since === u.localSha) return { ...base, ok: true, reason: 'the remote already has this commit', range };
+    if ('nothingNew' in b) return { ...base, ok: true, reason: 'every pushed commit is already on the remote' };
+    const to = peeled;
+    const range = { since: b.since, to };
+    const hint = `openclaw review run --since ${b.since} --to ${to}`;
+    if (b.since === to) return { ...base, ok: true, reason: 'the remote already has this commit', range };
     const candidates = o.verdictFile ? [o.verdictFile] : verdictFiles(repo, b.since);
     if (!candidates.length)
       return { ...base, ok: false, reason: `no review verdict for the pushed range ${short(b.since)}..${short(u.localSha)}`, range, hint };
@@ -111,10 +117,10 @@ export function checkPush(o: { repo: string; remote?: string; updates: PushUpdat
         firstProblem ??= { reason: (e as Error).message, file };
         continue;
       }
-      const problem = verdictProblem(repo, v, b.since, u.localSha);
+      const problem = verdictProblem(repo, v, b.since, to);
       if (!problem) return { ...base, ok: true, reason: `approved by ${v.meta.reviewer.name} ${v.meta.reviewer.version}`, range, verdict_file: file };
       // Report the verdict for exactly this range first: it is the one the user meant.
-      if (!firstProblem || v.meta.to_sha === u.localSha) firstProblem = { reason: problem, file };
+      if (!firstProblem || v.meta.to_sha === to) firstProblem = { reason: problem, file };
     }
     return { ...base, ok: false, reason: (firstProblem as { reason: string }).reason, range, verdict_file: (firstProblem as { file: string }).file, hint };
   });
