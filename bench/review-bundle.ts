@@ -3,7 +3,7 @@
  * binary, SIZE_CAP packets at 100 KB) on a generated range, beside `git diff` of the same range with
  * the same options in the same run. Two diff sizes show whether RSS grows with the diff.
  * Target: wall ≤ 1.5× git diff; RSS flat as the diff grows. Peak RSS is the child's VmHWM, polled
- * from /proc/<pid>/status. BENCH_QUICK=1 uses small ranges.
+ * from /proc/<pid>/status. BENCH_QUICK=1 uses small ranges; BENCH_REVIEW_SIZES_MB=25,50,100 picks sizes.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 const root = join(import.meta.dirname, '..');
 const bin = join(root, 'bin/openclaw');
 const quick = process.env.BENCH_QUICK === '1';
-const sizesMb = quick ? [2, 4] : [25, 50];
+const sizesMb = process.env.BENCH_REVIEW_SIZES_MB ? process.env.BENCH_REVIEW_SIZES_MB.split(',').map(Number) : quick ? [2, 4] : [25, 50];
 const runs = quick ? 1 : 3;
 const env = { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b', NO_COLOR: '1' };
 
