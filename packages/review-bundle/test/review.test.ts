@@ -242,6 +242,13 @@ describe('review gate (pre-push)', () => {
       reason: expect.stringMatching(/deletes/),
     });
     expect(() => parsePrePushInput('refs/heads/main abc refs/heads/main def\n')).toThrow(/not a pre-push line/);
+    // Commits that change no file need no review.
+    git(repo.dir, ['commit', '-q', '--allow-empty', '-m', 'empty']);
+    const empty = repo.head();
+    expect(checkPush({ repo: repo.dir, updates: parsePrePushInput(line(empty, next)) }).updates[0]).toMatchObject({
+      ok: true,
+      reason: 'the pushed range changes no file',
+    });
   });
 });
 

@@ -105,6 +105,9 @@ export function checkPush(o: { repo: string; remote?: string; updates: PushUpdat
     const range = { since: b.since, to };
     const hint = `openclaw review run --since ${b.since} --to ${to}`;
     if (b.since === to) return { ...base, ok: true, reason: 'the remote already has this commit', range };
+    // Nothing to review: the pushed commits change no file (empty commits, a merge with no change).
+    if (runGit(repo, ['diff', '--quiet', '--no-ext-diff', b.since, to]).code === 0)
+      return { ...base, ok: true, reason: 'the pushed range changes no file', range };
     const candidates = o.verdictFile ? [o.verdictFile] : verdictFiles(repo, b.since);
     if (!candidates.length)
       return { ...base, ok: false, reason: `no review verdict for the pushed range ${short(b.since)}..${short(u.localSha)}`, range, hint };
