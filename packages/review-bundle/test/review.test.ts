@@ -245,10 +245,31 @@ describe('review gate (pre-push)', () => {
     // Commits that change no file need no review.
     git(repo.dir, ['commit', '-q', '--allow-empty', '-m', 'empty']);
     const empty = repo.head();
-    expect(checkPush({ repo: repo.dir, updates: parsePrePushInput(line(empty, next)) }).updates[0]).toMatchObject({
+    expect(checkPush({ repo: repo.dir, updates: parsePrePushInput(line(empty, head)) }).updates[0]).toMatchObject({
       ok: true,
       reason: 'the pushed range changes no file',
     });
+  });
+
+  it('an annotated tag is its commit; a ref at commits the remote already has pushes nothing new', () => {
+    const { repo, head } = twoCommits();
+    const remote = join(testdir(), 'remote.git');
+    git(repo.dir, ['init', '-q', '--bare', remote]);
+    git(repo.dir, ['push', '-q', remote, `${head}:refs/heads/main`]);
+    git(repo.dir, ['fetch', '-q', remote, '+refs/heads/*:refs/remotes/r/*']);
+    git(repo.dir, ['tag', '-a', '-m', 'v1', 'v1', head]);
+    const tag = git(repo.dir, ['rev-parse', 'v1']);
+    expect(tag).not.toBe(head);
+    const push = (ref: string, sha: string) =>
+      checkPush({ repo: repo.dir, remote: 'r', updates: parsePrePushInput(`${ref} ${sha} ${ref} ${ZERO}\n`) }).updates[0];
+    expect(push('refs/tags/v1', tag)).toMatchObject({ ok: true, reason: 'every pushed commit is already on the remote' });
+    repo.write('n.txt', 'n\n');
+    const next = repo.commit();
+    git(repo.dir, ['tag', '-a', '-m', 'v2', 'v2', next]);
+    expect(push('refs/tags/v2', git(repo.dir, ['rev-parse', 'v2']))).toMatchObject({ ok: false, range: { since: head, to: next } });
+    const tree = git(repo.dir, ['rev-parse', 'HEAD^{tree}']);
+    git(repo.dir, ['tag', 'treetag', tree]);
+    expect(push('refs/tags/treetag', tree)).toMatchObject({ ok: false, reason: expect.stringMatching(/does not point to a commit/) });
   });
 });
 
