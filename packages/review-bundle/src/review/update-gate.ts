@@ -1,8 +1,9 @@
 /**
  * `update check-gate`: before a deployed checkout updates itself to TARGET, check that TARGET is
- * what was reviewed — the SHA recorded in docs/LAST_REVIEWED_SHA.txt at TARGET equals TARGET, or
- * TARGET is the `review finish` commit on top of it (changing only that file). Anything else,
- * including a missing or malformed file, fails closed.
+ * what was reviewed. The reviewed SHA is the one recorded in docs/LAST_REVIEWED_SHA.txt at TARGET;
+ * since a commit cannot contain its own SHA, TARGET passes when it is the `review finish` commit on
+ * top of the reviewed one (changing only that file) — or, should the SHA come to equal TARGET, when
+ * they are equal. Anything else, including a missing or malformed file, fails closed.
  */
 import { repoRoot, resolveRevision } from '../git/run.js';
 import { baselineAdvanceProblem } from './gate.js';

@@ -6,7 +6,7 @@ import { checkUpdateGate } from '../../review/update-gate.js';
 export default class UpdateCheckGate extends OpenclawCommand {
   static override summary = 'Before updating to REF: pass only if REF is the reviewed commit (exit 3 otherwise)';
   static override description =
-    'Reads docs/LAST_REVIEWED_SHA.txt at REF. Passes when it names REF itself, or when REF is the `review finish` commit on top of the named commit (changing only that file). A missing or malformed file, or any other change, fails closed.';
+    'Reads the reviewed SHA from docs/LAST_REVIEWED_SHA.txt at REF. Passes when REF is the `review finish` commit on top of that reviewed commit (changing only that file; a commit cannot name itself), or is the reviewed commit. A missing or malformed file, or any other change after the reviewed commit, fails closed.';
   static override examples = [
     'git fetch origin && <%= config.bin %> update check-gate --ref origin/main && git merge --ff-only origin/main',
     '<%= config.bin %> update check-gate --repo /srv/app --ref origin/main --json',
