@@ -1,0 +1,257 @@
+/**
+ * An incremental parser of `git diff` patch output (the format `git apply` reads). It sees one line
+ * at a time and keeps only the current file's header and one pending line, so memory does not grow
+ * with the size of the diff. Hunk bodies are delimited by the counts in their `@@` headers, never by
+ * what a line looks like, so content such as "diff --git" or "@@" inside a file cannot confuse it.
+ */
+import { parsePathField, unquoteAt } from '../git/quote.js';
+
+export type ChangeKind = 'added' | 'deleted' | 'modified' | 'renamed' | 'copied';
+
+export interface FileHeader {
+  /** The header lines exactly as git printed them (each ends with '\n'). */
+  raw: Buffer[];
+  /** Path in SINCE (null for an added file) and in TO (null for a deleted file), as bytes. */
+  oldPath: Buffer | null;
+  newPath: Buffer | null;
+  change: ChangeKind;
+  oldMode?: string;
+  newMode?: string;
+  /** Blob ids from the `index` line (full with --full-index). */
+  oldBlob?: string;
+  newBlob?: string;
+  binary: boolean;
+}
+
+export interface HunkHeader {
+  oldStart: number;
+  oldCount: number;
+  newStart: number;
+  newCount: number;
+  /** The text after the closing `@@` (function context), without '\n'. */
+  heading: string;
+  raw: Buffer;
+}
+
+export const CONTEXT = 0x20;
+export const DELETED = 0x2d;
+export const ADDED = 0x2b;
+
+export interface DiffLine {
+  kind: typeof CONTEXT | typeof DELETED | typeof ADDED;
+  /** The patch text of the line: prefix, content, '\n', and the "\ No newline" marker line if any. */
+  bytes: Buffer;
+  noNewline: boolean;
+}
+
+export interface DiffSink {
+  fileStart(header: FileHeader): void;
+  hunkStart(hunk: HunkHeader): void;
+  line(line: DiffLine): void;
+  hunkEnd(): void;
+  fileEnd(): void;
+}
+
+export class DiffFormatError extends Error {}
+
+const HUNK_RE = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@(.*)$/;
+
+function startsWith(line: Buffer, prefix: string): boolean {
+  if (line.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (line[i] !== prefix.charCodeAt(i)) return false;
+  return true;
+}
+
+function text(line: Buffer): string {
+  return line.toString('latin1').replace(/\r?\n$/, '');
+}
+
+export class DiffParser {
+  private state: 'start' | 'header' | 'hunk' | 'between' = 'start';
+  private header: Buffer[] = [];
+  private oldLeft = 0;
+  private newLeft = 0;
+  private pending: DiffLine | undefined;
+  private inHunk = false;
+
+  constructor(private readonly sink: DiffSink) {}
+
+  line(line: Buffer): void {
+    if (this.state === 'hunk') {
+      const c = line[0];
+      if (c === 0x5c /* \ No newline at end of file */) {
+        this.marker(line);
+        return;
+      }
+      this.flushPending();
+      let kind: DiffLine['kind'];
+      let bytes = line;
+      if (c === CONTEXT || (line.length === 1 && c === 10)) {
+        kind = CONTEXT;
+        if (c === 10) bytes = Buffer.from(' \n');
+        this.oldLeft--;
+        this.newLeft--;
+      } else if (c === DELETED) {
+        kind = DELETED;
+        this.oldLeft--;
+      } else if (c === ADDED) {
+        kind = ADDED;
+        this.newLeft--;
+      } else throw new DiffFormatError(`unexpected line in a hunk: ${JSON.stringify(text(line).slice(0, 80))}`);
+      if (this.oldLeft < 0 || this.newLeft < 0) throw new DiffFormatError('hunk longer than its header says');
+      this.pending = { kind, bytes, noNewline: false };
+      if (this.oldLeft === 0 && this.newLeft === 0) this.state = 'between';
+      return;
+    }
+    if (this.state === 'between' && line[0] === 0x5c) {
+      this.marker(line);
+      return;
+    }
+    if (this.state === 'between') {
+      this.flushPending();
+      this.endHunk();
+    }
+    if (startsWith(line, 'diff --git ')) {
+      this.endFile();
+      this.header = [line];
+      this.state = 'header';
+      return;
+    }
+    if (this.state === 'start') throw new DiffFormatError(`expected "diff --git", got ${JSON.stringify(text(line).slice(0, 80))}`);
+    if (startsWith(line, '@@ ')) {
+      if (this.state === 'header') this.sink.fileStart(parseHeader(this.header));
+      this.header = [];
+      const m = HUNK_RE.exec(text(line));
+      if (!m) throw new DiffFormatError(`bad hunk header ${JSON.stringify(text(line).slice(0, 80))}`);
+      const hunk: HunkHeader = {
+        oldStart: Number(m[1]),
+        oldCount: m[2] === undefined ? 1 : Number(m[2]),
+        newStart: Number(m[3]),
+        newCount: m[4] === undefined ? 1 : Number(m[4]),
+        heading: m[5] ?? '',
+        raw: line,
+      };
+      this.oldLeft = hunk.oldCount;
+      this.newLeft = hunk.newCount;
+      this.inHunk = true;
+      this.sink.hunkStart(hunk);
+      this.state = this.oldLeft === 0 && this.newLeft === 0 ? 'between' : 'hunk';
+      return;
+    }
+    if (this.state === 'header') {
+      this.header.push(line);
+      return;
+    }
+    throw new DiffFormatError(`unexpected line after a hunk: ${JSON.stringify(text(line).slice(0, 80))}`);
+  }
+
+  end(): void {
+    if (this.state === 'hunk') throw new DiffFormatError('the diff ended inside a hunk');
+    if (this.state === 'between') {
+      this.flushPending();
+      this.endHunk();
+    }
+    this.endFile();
+    this.state = 'start';
+  }
+
+  private marker(line: Buffer): void {
+    if (!this.pending) throw new DiffFormatError('"\\ No newline at end of file" without a line before it');
+    this.pending = { ...this.pending, bytes: Buffer.concat([this.pending.bytes, line]), noNewline: true };
+  }
+
+  private flushPending(): void {
+    if (this.pending) this.sink.line(this.pending);
+    this.pending = undefined;
+  }
+
+  private endHunk(): void {
+    if (this.inHunk) this.sink.hunkEnd();
+    this.inHunk = false;
+  }
+
+  private endFile(): void {
+    if (this.state === 'header') {
+      this.sink.fileStart(parseHeader(this.header));
+      this.sink.fileEnd();
+    } else if (this.state === 'between') this.sink.fileEnd();
+    this.header = [];
+  }
+}
+
+/** Reads names, modes and blob ids from a file's header lines (see git-diff(1) "extended headers"). */
+export function parseHeader(raw: Buffer[]): FileHeader {
+  let oldPath: Buffer | null | undefined;
+  let newPath: Buffer | null | undefined;
+  let change: ChangeKind = 'modified';
+  const h: Partial<FileHeader> = {};
+  let binary = false;
+  for (const line of raw.slice(1)) {
+    const t = text(line);
+    const field = (p: string) => t.slice(p.length);
+    if (t.startsWith('--- ')) oldPath = parsePathField(field('--- '), 'a/');
+    else if (t.startsWith('+++ ')) newPath = parsePathField(field('+++ '), 'b/');
+    else if (t.startsWith('rename from ')) {
+      oldPath = parsePathField(field('rename from '), null);
+      change = 'renamed';
+    } else if (t.startsWith('rename to ')) newPath = parsePathField(field('rename to '), null);
+    else if (t.startsWith('copy from ')) {
+      oldPath = parsePathField(field('copy from '), null);
+      change = 'copied';
+    } else if (t.startsWith('copy to ')) newPath = parsePathField(field('copy to '), null);
+    else if (t.startsWith('new file mode ')) {
+      h.newMode = field('new file mode ');
+      change = 'added';
+    } else if (t.startsWith('deleted file mode ')) {
+      h.oldMode = field('deleted file mode ');
+      change = 'deleted';
+    } else if (t.startsWith('old mode ')) h.oldMode = field('old mode ');
+    else if (t.startsWith('new mode ')) h.newMode = field('new mode ');
+    else if (t.startsWith('index ')) {
+      const m = /^index ([0-9a-f]+)\.\.([0-9a-f]+)(?: (\d+))?$/.exec(t);
+      if (m) {
+        h.oldBlob = m[1] as string;
+        h.newBlob = m[2] as string;
+        if (m[3]) {
+          h.oldMode ??= m[3];
+          h.newMode ??= m[3];
+        }
+      }
+    } else if (t.startsWith('Binary files ') || t === 'GIT binary patch') binary = true;
+  }
+  if (change === 'added') oldPath = null;
+  if (change === 'deleted') newPath = null;
+  if (oldPath === undefined || newPath === undefined) {
+    // No ---/+++ (mode change, binary, empty file): both names are on the `diff --git` line.
+    const [a, b] = namesFromDiffLine(text(raw[0] as Buffer));
+    if (oldPath === undefined) oldPath = change === 'added' ? null : a;
+    if (newPath === undefined) newPath = change === 'deleted' ? null : b;
+  }
+  return { raw, oldPath: oldPath ?? null, newPath: newPath ?? null, change, binary, ...h };
+}
+
+/**
+ * `diff --git a/X b/Y`: quoted names are unambiguous; unquoted ones may contain spaces, and without
+ * a rename both names are the same, so the line splits in the middle (what git apply does too).
+ */
+function namesFromDiffLine(t: string): [Buffer, Buffer] {
+  const rest = t.slice('diff --git '.length);
+  if (rest.startsWith('"')) {
+    const a = unquoteAt(rest, 0);
+    if (a) {
+      const b = parsePathField(rest.slice(a.end + 1), 'b/');
+      if (b) return [a.bytes.subarray(2), b];
+    }
+  }
+  const bq = rest.indexOf(' "b/');
+  if (bq !== -1) {
+    const b = unquoteAt(rest, bq + 1);
+    if (b) return [Buffer.from(rest.slice(2, bq), 'latin1'), b.bytes.subarray(2)];
+  }
+  const half = (rest.length - 1) / 2;
+  if (Number.isInteger(half) && rest.slice(0, 2) === 'a/' && rest.slice(half + 1, half + 3) === 'b/' && rest.slice(2, half) === rest.slice(half + 3)) {
+    const name = Buffer.from(rest.slice(2, half), 'latin1');
+    return [name, name];
+  }
+  throw new DiffFormatError(`cannot read the file names of ${JSON.stringify(t.slice(0, 120))}`);
+}
