@@ -11,7 +11,8 @@
 import { realpathSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type CompiledPolicy, type Decision, type Ask as AskMode, ExitCode, type Host, type Reason, type Security, type SegmentReport } from '@openclaw/policy';
-import { type Actor, sha256Hex } from '../ledger/record.js';
+import type { Actor } from '../ledger/record.js';
+import { ledgerEvidence } from '../runner/ledger-evidence.js';
 import { bwrapLauncher, defaultHiddenPaths, probeBwrap } from '../runner/bwrap.js';
 import { hostLauncher } from '../runner/host.js';
 import { runPlan } from '../runner/run-plan.js';
@@ -59,14 +60,6 @@ export interface RunOutcome {
   asked: boolean;
   /** Seqs of the ledger records written for this run. */
   ledger: number[];
-}
-
-/** Evidence kept in the ledger: the output is capped harder there, and hashed. */
-const LEDGER_OUTPUT_CHARS = 4096;
-
-export function ledgerEvidence(e: CommandEvidence): Record<string, unknown> {
-  const clip = (s: string) => (s.length > LEDGER_OUTPUT_CHARS ? `${s.slice(0, LEDGER_OUTPUT_CHARS)}… (${s.length - LEDGER_OUTPUT_CHARS} more characters in the run's output)` : s);
-  return { ...e, stdout: clip(e.stdout), stderr: clip(e.stderr), stdout_sha256: sha256Hex(e.stdout), stderr_sha256: sha256Hex(e.stderr) };
 }
 
 function describe(req: RunRequest): string {
