@@ -96,21 +96,30 @@ export function sha256Hex(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-/** Seals the next record after `head`: its body and hash. */
-export function sealRecord(head: LedgerHead | null, ev: LedgerEvent, actor: Actor, ts: string): StoredRecord & { record: LedgerRecord } {
-  const unsealed: Omit<LedgerRecord, 'hash'> = {
-    seq: (head?.seq ?? 0) + 1,
-    ts,
-    worker_id: actor.workerId,
-    host: actor.host,
-    type: ev.type,
-    ...(ev.jobId !== undefined ? { job_id: ev.jobId } : {}),
-    data: ev.data ?? {},
-    prev: head?.hash ?? GENESIS_PREV,
+/**
+ * A record's body around the three values only the store knows (prev, seq, ts): the canonical
+ * JSON's keys sort as data, host, job_id, prev, seq, ts, type, worker_id, so the body is
+ * `pre + prev + '","seq":' + seq + ',"ts":"' + ts + post`. Postgres assembles bodies from these
+ * fragments in SQL (one statement per change); the embedded store and the tests use `sealRecord`.
+ */
+export function eventFragments(ev: LedgerEvent, actor: Actor): { pre: string; post: string } {
+  const jobId = ev.jobId !== undefined ? `,"job_id":${JSON.stringify(ev.jobId)}` : '';
+  return {
+    pre: `{"data":${canonicalJson(ev.data ?? {})},"host":${JSON.stringify(actor.host)}${jobId},"prev":"`,
+    post: `","type":${JSON.stringify(ev.type)},"worker_id":${JSON.stringify(actor.workerId)}}`,
   };
-  const body = canonicalJson(unsealed);
-  const hash = sha256Hex(body);
-  return { seq: unsealed.seq, body, hash, record: { ...unsealed, hash } };
+}
+
+export function assembleBody(pre: string, prev: string, seq: number, ts: string, post: string): string {
+  return `${pre}${prev}","seq":${seq},"ts":"${ts}${post}`;
+}
+
+/** Seals the next record after `head`: its body and hash. */
+export function sealRecord(head: LedgerHead | null, ev: LedgerEvent, actor: Actor, ts: string): StoredRecord {
+  const { pre, post } = eventFragments(ev, actor);
+  const seq = (head?.seq ?? 0) + 1;
+  const body = assembleBody(pre, head?.hash ?? GENESIS_PREV, seq, ts, post);
+  return { seq, body, hash: sha256Hex(body) };
 }
 
 /** The JSONL line of a stored record (what `exec ledger export` writes): the record with its hash. */

@@ -1,17 +1,24 @@
 /**
  * The Postgres store, for many workers on many hosts (`exec.store: postgres://…`). Same tables and
- * behaviour as the embedded store. Claims take queued rows with `FOR UPDATE SKIP LOCKED`, so
- * concurrent workers never wait on each other's rows and never take the same one. The chain needs
- * one writer at a time: every transaction that appends locks the single `ledger_head` row last (after
- * its job rows, so lock order is always the same and no two transactions deadlock). Times — lease
- * expiry and the ledger's `ts` — come from the server's clock.
+ * behaviour as the embedded store.
  *
- * Needs PostgreSQL 13 or later (gen_random_uuid). `pg` is loaded only when a Postgres store is opened.
+ * Every change is ONE statement: the job rows change and their ledger records are appended by the
+ * same statement, so they commit together and cost one round trip. Claims take queued rows with
+ * `FOR UPDATE SKIP LOCKED`, so concurrent workers never take the same one. The chain needs one
+ * writer at a time: the statement locks the single `ledger_head` row after its job rows, then a
+ * recursive CTE seals each record — the body is assembled from canonical-JSON fragments built in
+ * JS (`eventFragments`), with the values only the database knows (prev, seq, ts; an attempt count
+ * or a job id for rows chosen by the statement) filled in, and hashed with the built-in `sha256`.
+ * Verification recomputes every hash in JS, and the conformance suite checks each body is exactly
+ * the canonical JSON of its record. Times — lease expiry, `ts` — come from the server's clock.
+ *
+ * Needs PostgreSQL 13 or later (gen_random_uuid) and a UTF8 database. `pg` is loaded only when a
+ * Postgres store is opened.
  */
 import { OpenclawError } from '@openclaw/policy';
-import type { Pool, PoolClient } from 'pg';
-import { type Actor, type LedgerEvent, type LedgerHead, type StoredRecord, sealRecord } from '../ledger/record.js';
-import { finishEvent, jobFromRow, parseKillSwitch, reapEvent, workerFromRow } from './rows.js';
+import type { Pool } from 'pg';
+import { type Actor, eventFragments, GENESIS_PREV, type LedgerEvent, type LedgerHead, type StoredRecord } from '../ledger/record.js';
+import { finishEvent, type JobRow, jobFromRow, parseKillSwitch, reapEvent, workerFromRow } from './rows.js';
 import {
   type ClaimResult,
   emptyCounts,
@@ -76,6 +83,50 @@ CREATE TABLE IF NOT EXISTS workers (
 );
 `;
 
+/**
+ * The ledger half of every changing statement. `changed` must yield (ord, ev_type, job_id, pre,
+ * post) per event; this seals them in `ord` order after the locked head, inserts them and moves the
+ * head. With no events, the head is not even locked.
+ */
+function withLedger(changed: string): string {
+  return `WITH RECURSIVE ${changed},
+  ev AS (SELECT row_number() OVER (ORDER BY ord) AS n, ev_type, job_id, pre, post FROM changed),
+  head AS (SELECT seq, coalesce(hash, '${GENESIS_PREV}') AS hash FROM ledger_head WHERE id = 1 AND EXISTS (SELECT 1 FROM ev) FOR UPDATE),
+  clock AS (SELECT ${NOW_ISO} AS ts),
+  chain (n, seq, hash, body) AS (
+    SELECT 0::bigint, head.seq, head.hash, NULL::text FROM head
+    UNION ALL
+    SELECT c.n + 1, c.seq + 1, encode(sha256(convert_to(b.body, 'UTF8')), 'hex'), b.body
+    FROM chain c JOIN ev ON ev.n = c.n + 1 CROSS JOIN clock
+    CROSS JOIN LATERAL (SELECT ev.pre || c.hash || '","seq":' || (c.seq + 1) || ',"ts":"' || clock.ts || ev.post AS body) b
+  ),
+  appended AS (INSERT INTO ledger (seq, type, job_id, body, hash) SELECT c.seq, ev.ev_type, ev.job_id, c.body, c.hash FROM chain c JOIN ev ON ev.n = c.n RETURNING seq),
+  moved AS (UPDATE ledger_head h SET seq = last.seq, hash = last.hash FROM (SELECT seq, hash FROM chain WHERE n > 0 ORDER BY n DESC LIMIT 1) last WHERE h.id = 1 RETURNING h.seq, h.hash)`;
+}
+
+/** A value the statement fills in: canonical JSON writes it as the string "\u0000name\u0000". */
+const hole = (name: string) => `\u0000${name}\u0000`;
+const holeText = (name: string) => JSON.stringify(hole(name));
+
+/** Fragments for events given in full by JS, as the arrays `unnest` takes. */
+function eventArrays(events: readonly LedgerEvent[], actor: Actor) {
+  const types: string[] = [];
+  const jobIds: (string | null)[] = [];
+  const pres: string[] = [];
+  const posts: string[] = [];
+  for (const ev of events) {
+    const f = eventFragments(ev, actor);
+    types.push(ev.type);
+    jobIds.push(ev.jobId ?? null);
+    pres.push(f.pre);
+    posts.push(f.post);
+  }
+  return [types, jobIds, pres, posts];
+}
+/** `changed` for events given by JS as $1..$4. */
+const JS_EVENTS = (p = 1) =>
+  `changed AS (SELECT e.ord, e.ev_type, e.job_id, e.pre, e.post FROM unnest($${p}::text[], $${p + 1}::text[], $${p + 2}::text[], $${p + 3}::text[]) WITH ORDINALITY AS e (ev_type, job_id, pre, post, ord))`;
+
 export interface PostgresStoreOptions {
   /** A schema to use instead of `public` (created when missing): tests give each case its own. */
   schema?: string;
@@ -95,6 +146,8 @@ export function redactUrl(url: string): string {
     return 'postgres://(unparsable URL)';
   }
 }
+
+type Row = Record<string, unknown>;
 
 export class PostgresStore implements ExecStore {
   readonly kind = 'postgres' as const;
@@ -117,13 +170,25 @@ export class PostgresStore implements ExecStore {
       connectionTimeoutMillis: 5000,
       idleTimeoutMillis: 10_000,
       keepAlive: true,
-      ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
+      // The claim must walk the queue index in order and stop at the first free row; on a young or
+      // unanalysed table the planner prefers a bitmap scan that sorts every queued row per claim.
+      // Our statements are prepared per connection; generic plans spare re-planning the ledger CTEs.
+      options: `-c enable_bitmapscan=off -c plan_cache_mode=force_generic_plan${opts.schema ? ` -c search_path=${opts.schema}` : ''}`,
     });
     pool.on('error', (e) => opts.onIdleError?.(e));
     const store = new PostgresStore(pool, url);
     try {
       const c = await pool.connect();
+      const onError = () => {};
+      c.on('error', onError);
       try {
+        const enc = await c.query<{ server_encoding: string }>('SHOW server_encoding');
+        if (enc.rows[0]?.server_encoding !== 'UTF8')
+          throw new OpenclawError({
+            code: 'store_invalid',
+            reason: `${store.location} uses encoding ${enc.rows[0]?.server_encoding}; the ledger needs UTF8`,
+            hint: 'create the database with ENCODING UTF8',
+          });
         await c.query('BEGIN');
         await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
         if (opts.schema) await c.query(`CREATE SCHEMA IF NOT EXISTS ${opts.schema}`);
@@ -141,6 +206,7 @@ export class PostgresStore implements ExecStore {
         await c.query('ROLLBACK').catch(() => {});
         throw e;
       } finally {
+        c.off('error', onError);
         c.release();
       }
     } catch (e) {
@@ -156,287 +222,248 @@ export class PostgresStore implements ExecStore {
     return store;
   }
 
-  private async tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
-    const c = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await c.query('BEGIN');
-      const out = await fn(c);
-      await c.query('COMMIT');
-      return out;
-    } catch (e) {
-      try {
-        await c.query('ROLLBACK');
-      } catch (rollbackError) {
-        broken = rollbackError as Error;
-      }
-      throw e;
-    } finally {
-      c.release(broken);
+  private readonly names = new Map<string, string>();
+
+  /** Runs a statement, prepared once per connection (the ledger CTEs cost more to plan than to run). */
+  private async query(sql: string, params: unknown[] = []): Promise<Row[]> {
+    let name = this.names.get(sql);
+    if (!name) {
+      name = `oc_${this.names.size}`;
+      this.names.set(sql, name);
     }
+    return (await this.pool.query({ name, text: sql, values: params })).rows as Row[];
   }
 
-  /** Locks the head row and appends; must be the last lock a transaction takes. */
-  private async appendIn(c: PoolClient, events: readonly LedgerEvent[], actor: Actor): Promise<LedgerHead | null> {
-    if (events.length === 0) return null;
-    const h = await c.query<{ seq: string; hash: string | null; ts: string }>(`SELECT seq, hash, ${NOW_ISO} AS ts FROM ledger_head WHERE id = 1 FOR UPDATE`);
-    const row = h.rows[0];
-    if (!row) throw new Error('ledger_head row is missing');
-    let head: LedgerHead | null = row.hash === null ? null : { seq: Number(row.seq), hash: row.hash };
-    const seqs: number[] = [];
-    const types: string[] = [];
-    const jobIds: (string | null)[] = [];
-    const bodies: string[] = [];
-    const hashes: string[] = [];
-    for (const ev of events) {
-      const sealed = sealRecord(head, ev, actor, row.ts);
-      seqs.push(sealed.seq);
-      types.push(ev.type);
-      jobIds.push(ev.jobId ?? null);
-      bodies.push(sealed.body);
-      hashes.push(sealed.hash);
-      head = { seq: sealed.seq, hash: sealed.hash };
-    }
-    const last = head as LedgerHead;
-    await c.query(
-      `WITH ins AS (INSERT INTO ledger (seq, type, job_id, body, hash)
-         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]))
-       UPDATE ledger_head SET seq = $6, hash = $7 WHERE id = 1`,
-      [seqs, types, jobIds, bodies, hashes, last.seq, last.hash],
-    );
-    return last;
-  }
-
-  private async lockJob(c: PoolClient, id: string) {
-    const r = await c.query(`SELECT * FROM jobs WHERE id = $1 FOR UPDATE`, [id]);
-    return r.rows[0] as (Parameters<typeof jobFromRow>[0] & { attempts: number; max_attempts: number }) | undefined;
+  /** Why a lease-checked change matched no row: the job's current state against the lease. */
+  private async leaseStatus(lease: JobLease, done?: JobState): Promise<LeaseStatus> {
+    const [r] = await this.query('SELECT state, lease_id FROM jobs WHERE id = $1', [lease.jobId]);
+    if (!r || r.lease_id !== lease.leaseId) return 'lost';
+    if (done !== undefined && r.state === done) return 'ok';
+    return r.state === 'cancelled' ? 'cancelled' : 'lost';
   }
 
   async enqueue(jobs: readonly NewJob[], actor: Actor): Promise<JobRecord[]> {
     if (jobs.length === 0) return [];
-    return this.tx(async (c) => {
-      const ids = jobs.map(() => newJobId());
-      const r = await c.query(
-        `INSERT INTO jobs (id, type, params, repo, ref, state, attempts, max_attempts, timeout_sec, created_at, updated_at)
+    const ids = jobs.map(() => newJobId());
+    const events = jobs.map((j, i) => ({
+      type: 'enqueue',
+      jobId: ids[i],
+      data: { job_type: j.type, params: j.params, ...(j.repo ? { repo: j.repo, ref: j.ref } : {}), max_attempts: j.maxAttempts, timeout_sec: j.timeoutSec },
+    }));
+    const rows = await this.query(
+      `${withLedger(`inserted AS (
+         INSERT INTO jobs (id, type, params, repo, ref, state, attempts, max_attempts, timeout_sec, created_at, updated_at)
          SELECT id, type, params, repo, ref, 'queued', 0, max_attempts, timeout_sec, ${NOW_ISO}, ${NOW_ISO}
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::int[])
-           AS t (id, type, params, repo, ref, max_attempts, timeout_sec)
-         RETURNING *`,
-        [
-          ids,
-          jobs.map((j) => j.type),
-          jobs.map((j) => JSON.stringify(j.params)),
-          jobs.map((j) => j.repo ?? null),
-          jobs.map((j) => j.ref ?? null),
-          jobs.map((j) => j.maxAttempts),
-          jobs.map((j) => j.timeoutSec),
-        ],
-      );
-      const byId = new Map(r.rows.map((row) => [row.id as string, jobFromRow(row)]));
-      const out = ids.map((id) => byId.get(id) as JobRecord);
-      await this.appendIn(
-        c,
-        jobs.map((j, i) => ({
-          type: 'enqueue',
-          jobId: ids[i],
-          data: { job_type: j.type, params: j.params, ...(j.repo ? { repo: j.repo, ref: j.ref } : {}), max_attempts: j.maxAttempts, timeout_sec: j.timeoutSec },
-        })),
-        actor,
-      );
-      return out;
-    });
+         FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::int[], $11::int[]) WITH ORDINALITY
+           AS t (id, type, params, repo, ref, max_attempts, timeout_sec, ord)
+         ORDER BY ord
+         RETURNING *),
+       ${JS_EVENTS(1)}`)}
+       SELECT * FROM inserted`,
+      [
+        ...eventArrays(events, actor),
+        ids,
+        jobs.map((j) => j.type),
+        jobs.map((j) => JSON.stringify(j.params)),
+        jobs.map((j) => j.repo ?? null),
+        jobs.map((j) => j.ref ?? null),
+        jobs.map((j) => j.maxAttempts),
+        jobs.map((j) => j.timeoutSec),
+      ],
+    );
+    const byId = new Map(rows.map((r) => [r.id as string, jobFromRow(r as unknown as JobRow)]));
+    return ids.map((id) => byId.get(id) as JobRecord);
   }
 
   async claim(actor: Actor, opts: { leaseSec: number; types: readonly string[]; limit?: number }): Promise<ClaimResult> {
-    // A cheap look first: an empty queue or the kill switch costs no transaction.
-    const peek = await this.pool.query<{ ks: { value: string; by: string | null; updated_at: string } | null; has_job: boolean }>(
-      `SELECT (SELECT row_to_json(c) FROM (SELECT value, by, updated_at FROM control WHERE key = 'kill_switch') c) AS ks,
-              EXISTS (SELECT 1 FROM jobs WHERE state = 'queued' AND type = ANY($1::text[])) AS has_job`,
-      [opts.types],
+    const f = eventFragments(
+      { type: 'claim', jobId: hole('job_id'), data: { attempt: hole('attempt'), job_type: hole('job_type'), lease_sec: opts.leaseSec } },
+      actor,
     );
-    const p = peek.rows[0];
-    if (parseKillSwitch(p?.ks ?? undefined).on) return { jobs: [], killSwitch: true };
-    if (!p?.has_job) return { jobs: [], killSwitch: false };
-    return this.tx(async (c) => {
-      // The kill switch is checked again in the claiming statement itself, so a switch turned on
-      // before this statement began is never passed.
-      const r = await c.query(
-        `WITH next AS (
-           SELECT qseq FROM jobs
-           WHERE state = 'queued' AND type = ANY($1::text[])
-             AND NOT EXISTS (SELECT 1 FROM control WHERE key = 'kill_switch' AND coalesce((value::jsonb ->> 'on')::boolean, true))
-           ORDER BY qseq LIMIT $2 FOR UPDATE SKIP LOCKED)
+    // The kill switch is read in the claiming statement itself: a switch turned on before the
+    // statement began is never passed.
+    const [r] = await this.query(
+      `${withLedger(`ks AS (SELECT coalesce((SELECT coalesce((value::jsonb ->> 'on')::boolean, true) FROM control WHERE key = 'kill_switch'), false) AS on_),
+       next AS (
+         SELECT qseq FROM jobs
+         WHERE state = 'queued' AND type = ANY($1::text[]) AND NOT (SELECT on_ FROM ks)
+         ORDER BY qseq LIMIT $2 FOR UPDATE SKIP LOCKED),
+       claimed AS (
          UPDATE jobs j SET state = 'running', attempts = j.attempts + 1, lease_id = gen_random_uuid()::text, lease_owner = $3, lease_host = $4,
            lease_expires_ms = ${NOW_MS} + ($5::float8 * 1000)::bigint, updated_at = ${NOW_ISO}
          FROM next WHERE j.qseq = next.qseq
-         RETURNING j.*`,
-        [opts.types, opts.limit ?? 1, actor.workerId, actor.host, opts.leaseSec],
-      );
-      const jobs = r.rows.map(jobFromRow).sort((a, b) => (a.id < b.id ? -1 : 1));
-      await this.appendIn(
-        c,
-        jobs.map((j) => ({ type: 'claim', jobId: j.id, data: { job_type: j.type, attempt: j.attempts, lease_sec: opts.leaseSec } })),
-        actor,
-      );
-      return { jobs, killSwitch: false };
-    });
+         RETURNING j.*),
+       changed AS (
+         SELECT qseq AS ord, 'claim'::text AS ev_type, id AS job_id,
+           replace(replace(replace($6::text, $8, to_json(id)::text), $9, attempts::text), $10, to_json(type)::text) AS pre, $7::text AS post
+         FROM claimed)`)}
+       SELECT (SELECT on_ FROM ks) AS kill_switch, (SELECT coalesce(json_agg(c ORDER BY c.qseq), '[]'::json) FROM claimed c) AS jobs`,
+      [opts.types, opts.limit ?? 1, actor.workerId, actor.host, opts.leaseSec, f.pre, f.post, holeText('job_id'), holeText('attempt'), holeText('job_type')],
+    );
+    const jobs = ((r?.jobs as JobRow[]) ?? []).map(jobFromRow);
+    return { jobs, killSwitch: Boolean(r?.kill_switch) };
   }
 
   async heartbeat(lease: JobLease, actor: Actor, leaseSec: number, data: Record<string, unknown> = {}): Promise<LeaseStatus> {
-    return this.tx(async (c) => {
-      const r = await this.lockJob(c, lease.jobId);
-      if (!r || r.lease_id !== lease.leaseId) return 'lost';
-      if (r.state === 'cancelled') return 'cancelled';
-      if (r.state !== 'running') return 'lost';
-      await c.query(`UPDATE jobs SET lease_expires_ms = ${NOW_MS} + ($2::float8 * 1000)::bigint, updated_at = ${NOW_ISO} WHERE id = $1`, [r.id, leaseSec]);
-      await this.appendIn(c, [{ type: 'heartbeat', jobId: r.id, data: { ...data, lease_sec: leaseSec } }], actor);
-      return 'ok';
-    });
+    const f = eventFragments({ type: 'heartbeat', jobId: lease.jobId, data: { ...data, lease_sec: leaseSec } }, actor);
+    const [r] = await this.query(
+      `${withLedger(`beat AS (
+         UPDATE jobs SET lease_expires_ms = ${NOW_MS} + ($3::float8 * 1000)::bigint, updated_at = ${NOW_ISO}
+         WHERE id = $1 AND lease_id = $2 AND state = 'running' RETURNING id),
+       changed AS (SELECT 1 AS ord, 'heartbeat'::text AS ev_type, id AS job_id, $4::text AS pre, $5::text AS post FROM beat)`)}
+       SELECT count(*)::int AS n FROM beat`,
+      [lease.jobId, lease.leaseId, leaseSec, f.pre, f.post],
+    );
+    return r?.n === 1 ? 'ok' : this.leaseStatus(lease);
   }
 
   async finish(lease: JobLease, actor: Actor, outcome: FinishOutcome): Promise<LeaseStatus> {
-    return this.tx(async (c) => {
-      const r = await this.lockJob(c, lease.jobId);
-      if (!r || r.lease_id !== lease.leaseId) return 'lost';
-      if (r.state === outcome.state) return 'ok';
-      if (r.state === 'cancelled') return 'cancelled';
-      if (r.state !== 'running') return 'lost';
-      await c.query(`UPDATE jobs SET state = $2, result = $3, error = $4, lease_expires_ms = NULL, updated_at = ${NOW_ISO} WHERE id = $1`, [
-        r.id,
+    const ev = finishEvent(lease.jobId, hole('attempt') as unknown as number, outcome);
+    const f = eventFragments(ev, actor);
+    const [r] = await this.query(
+      `${withLedger(`done AS (
+         UPDATE jobs SET state = $3, result = $4, error = $5, lease_expires_ms = NULL, updated_at = ${NOW_ISO}
+         WHERE id = $1 AND lease_id = $2 AND state = 'running' RETURNING id, attempts),
+       changed AS (SELECT 1 AS ord, $6::text AS ev_type, id AS job_id, replace($7::text, $9, attempts::text) AS pre, $8::text AS post FROM done)`)}
+       SELECT count(*)::int AS n FROM done`,
+      [
+        lease.jobId,
+        lease.leaseId,
         outcome.state,
         outcome.result === undefined ? null : JSON.stringify(outcome.result),
         outcome.error ?? null,
-      ]);
-      await this.appendIn(c, [finishEvent(r.id, Number(r.attempts), outcome)], actor);
-      return 'ok';
-    });
+        ev.type,
+        f.pre,
+        f.post,
+        holeText('attempt'),
+      ],
+    );
+    return r?.n === 1 ? 'ok' : this.leaseStatus(lease, outcome.state);
   }
 
   async release(lease: JobLease, actor: Actor, reason: string): Promise<LeaseStatus> {
-    return this.tx(async (c) => {
-      const r = await this.lockJob(c, lease.jobId);
-      if (!r || r.lease_id !== lease.leaseId) return 'lost';
-      if (r.state === 'cancelled') return 'cancelled';
-      if (r.state !== 'running') return 'lost';
-      const attempts = Math.max(0, Number(r.attempts) - 1);
-      await c.query(
-        `UPDATE jobs SET state = 'queued', attempts = $2, lease_id = NULL, lease_owner = NULL, lease_host = NULL, lease_expires_ms = NULL, updated_at = ${NOW_ISO} WHERE id = $1`,
-        [r.id, attempts],
-      );
-      await this.appendIn(c, [{ type: 'requeue', jobId: r.id, data: { reason, attempts } }], actor);
-      return 'ok';
-    });
+    const f = eventFragments({ type: 'requeue', jobId: lease.jobId, data: { reason, attempts: hole('attempts') } }, actor);
+    const [r] = await this.query(
+      `${withLedger(`back AS (
+         UPDATE jobs SET state = 'queued', attempts = greatest(attempts - 1, 0), lease_id = NULL, lease_owner = NULL, lease_host = NULL,
+           lease_expires_ms = NULL, updated_at = ${NOW_ISO}
+         WHERE id = $1 AND lease_id = $2 AND state = 'running' RETURNING id, attempts),
+       changed AS (SELECT 1 AS ord, 'requeue'::text AS ev_type, id AS job_id, replace($3::text, $5, attempts::text) AS pre, $4::text AS post FROM back)`)}
+       SELECT count(*)::int AS n FROM back`,
+      [lease.jobId, lease.leaseId, f.pre, f.post, holeText('attempts')],
+    );
+    return r?.n === 1 ? 'ok' : this.leaseStatus(lease);
   }
 
   async cancel(jobId: string, actor: Actor, reason: string): Promise<JobRecord | null> {
-    return this.tx(async (c) => {
-      const r = await this.lockJob(c, jobId);
-      if (!r) return null;
-      if (r.state !== 'queued' && r.state !== 'running') return jobFromRow(r);
-      const u = await c.query(`UPDATE jobs SET state = 'cancelled', lease_expires_ms = NULL, error = $2, updated_at = ${NOW_ISO} WHERE id = $1 RETURNING *`, [
-        jobId,
-        reason,
-      ]);
-      await this.appendIn(c, [{ type: 'cancel', jobId, data: { reason, from: r.state } }], actor);
-      return jobFromRow(u.rows[0]);
-    });
+    const f = eventFragments({ type: 'cancel', jobId, data: { reason, from: hole('from') } }, actor);
+    const [r] = await this.query(
+      `${withLedger(`old AS (SELECT id, state FROM jobs WHERE id = $1 FOR UPDATE),
+       cancelled AS (
+         UPDATE jobs j SET state = 'cancelled', lease_expires_ms = NULL, error = $2, updated_at = ${NOW_ISO}
+         FROM old WHERE j.id = old.id AND old.state IN ('queued', 'running')
+         RETURNING j.*, old.state AS from_state),
+       changed AS (SELECT 1 AS ord, 'cancel'::text AS ev_type, id AS job_id, replace($3::text, $5, to_json(from_state)::text) AS pre, $4::text AS post FROM cancelled)`)}
+       SELECT (SELECT row_to_json(c) FROM cancelled c) AS cancelled, (SELECT row_to_json(j) FROM jobs j WHERE j.id = $1) AS current`,
+      [jobId, reason, f.pre, f.post, holeText('from')],
+    );
+    const row = (r?.cancelled ?? r?.current) as JobRow | null;
+    return row ? jobFromRow(row) : null;
   }
 
   async reapExpired(actor: Actor, limit = 100): Promise<ReapedJob[]> {
-    const any = await this.pool.query(`SELECT 1 FROM jobs WHERE state = 'running' AND lease_expires_ms < ${NOW_MS} LIMIT 1`);
-    if (any.rowCount === 0) return [];
-    return this.tx(async (c) => {
-      const r = await c.query(
-        `WITH expired AS (
-           SELECT qseq, lease_owner FROM jobs WHERE state = 'running' AND lease_expires_ms < ${NOW_MS}
-           ORDER BY lease_expires_ms LIMIT $1 FOR UPDATE SKIP LOCKED)
+    const requeue = eventFragments(reapEvent(hole('job_id'), false, hole('attempts') as unknown as number, hole('owner')), actor);
+    const dead = eventFragments(reapEvent(hole('job_id'), true, hole('attempts') as unknown as number, hole('owner')), actor);
+    const fill = (pre: string) => `replace(replace(replace(${pre}, $6, to_json(id)::text), $7, attempts::text), $8, coalesce(to_json(previous_owner)::text, 'null'))`;
+    const rows = await this.query(
+      `${withLedger(`expired AS (
+         SELECT qseq, lease_owner FROM jobs WHERE state = 'running' AND lease_expires_ms < ${NOW_MS}
+         ORDER BY lease_expires_ms LIMIT $1 FOR UPDATE SKIP LOCKED),
+       reaped AS (
          UPDATE jobs j SET state = CASE WHEN j.attempts >= j.max_attempts THEN 'dead' ELSE 'queued' END,
            error = CASE WHEN j.attempts >= j.max_attempts THEN 'lease expired after ' || j.attempts || ' attempts' ELSE NULL END,
            lease_id = NULL, lease_owner = NULL, lease_host = NULL, lease_expires_ms = NULL, updated_at = ${NOW_ISO}
          FROM expired WHERE j.qseq = expired.qseq
-         RETURNING j.id, j.state, j.attempts, expired.lease_owner AS previous_owner`,
-        [limit],
-      );
-      const rows = (r.rows as { id: string; state: 'queued' | 'dead'; attempts: number; previous_owner: string | null }[]).sort((a, b) => (a.id < b.id ? -1 : 1));
-      await this.appendIn(
-        c,
-        rows.map((x) => reapEvent(x.id, x.state === 'dead', Number(x.attempts), x.previous_owner)),
-        actor,
-      );
-      return rows.map((x) => ({ jobId: x.id, state: x.state, attempts: Number(x.attempts) }));
-    });
+         RETURNING j.qseq, j.id, j.state, j.attempts, expired.lease_owner AS previous_owner),
+       changed AS (
+         SELECT qseq AS ord, CASE WHEN state = 'dead' THEN 'fail' ELSE 'requeue' END AS ev_type, id AS job_id,
+           CASE WHEN state = 'dead' THEN ${fill('$4::text')} ELSE ${fill('$2::text')} END AS pre,
+           CASE WHEN state = 'dead' THEN $5::text ELSE $3::text END AS post
+         FROM reaped)`)}
+       SELECT id, state, attempts FROM reaped ORDER BY qseq`,
+      [limit, requeue.pre, requeue.post, dead.pre, dead.post, holeText('job_id'), holeText('attempts'), holeText('owner')],
+    );
+    return rows.map((x) => ({ jobId: x.id as string, state: x.state as 'queued' | 'dead', attempts: Number(x.attempts) }));
   }
 
   async append(events: readonly LedgerEvent[], actor: Actor): Promise<LedgerHead> {
-    return this.tx(async (c) => (await this.appendIn(c, events, actor)) ?? ((await this.ledgerHead()) as LedgerHead));
+    const [r] = await this.query(`${withLedger(JS_EVENTS(1))} SELECT seq, hash FROM moved`, eventArrays(events, actor));
+    if (r) return { seq: Number(r.seq), hash: r.hash as string };
+    return (await this.ledgerHead()) as LedgerHead;
   }
 
   async setKillSwitch(on: boolean, actor: Actor, reason: string | null): Promise<KillSwitchState> {
-    return this.tx(async (c) => {
-      const r = await c.query<{ updated_at: string }>(
-        `INSERT INTO control (key, value, by, updated_at) VALUES ('kill_switch', $1, $2, ${NOW_ISO})
+    const [r] = await this.query(
+      `${withLedger(`setting AS (
+         INSERT INTO control (key, value, by, updated_at) VALUES ('kill_switch', $5, $6, ${NOW_ISO})
          ON CONFLICT (key) DO UPDATE SET value = excluded.value, by = excluded.by, updated_at = excluded.updated_at
-         RETURNING updated_at`,
-        [JSON.stringify({ on, reason }), actor.workerId],
-      );
-      await this.appendIn(c, [{ type: 'kill_switch', data: { on, reason } }], actor);
-      return { on, reason, by: actor.workerId, updatedAt: r.rows[0]?.updated_at ?? null };
-    });
+         RETURNING updated_at),
+       ${JS_EVENTS(1)}`)}
+       SELECT updated_at FROM setting`,
+      [...eventArrays([{ type: 'kill_switch', data: { on, reason } }], actor), JSON.stringify({ on, reason }), actor.workerId],
+    );
+    return { on, reason, by: actor.workerId, updatedAt: (r?.updated_at as string) ?? null };
   }
 
   async killSwitch(): Promise<KillSwitchState> {
-    const r = await this.pool.query(`SELECT value, by, updated_at FROM control WHERE key = 'kill_switch'`);
-    return parseKillSwitch(r.rows[0]);
+    const [r] = await this.query(`SELECT value, by, updated_at FROM control WHERE key = 'kill_switch'`);
+    return parseKillSwitch(r as Parameters<typeof parseKillSwitch>[0]);
   }
 
   async workerHeartbeat(info: Omit<WorkerInfo, 'lastSeen' | 'startedAt'> & { startedAt?: string }, actor: Actor, event?: Record<string, unknown>): Promise<void> {
-    await this.tx(async (c) => {
-      await c.query(
-        `INSERT INTO workers (id, host, pid, started_at, last_seen, state, running, concurrency)
-         VALUES ($1, $2, $3, coalesce($4, ${NOW_ISO}), ${NOW_ISO}, $5, $6, $7)
-         ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen, state = excluded.state, running = excluded.running`,
-        [info.id, info.host, info.pid, info.startedAt ?? null, info.state, info.running, info.concurrency],
-      );
-      if (event) await this.appendIn(c, [{ type: 'heartbeat', data: { ...event, worker_state: info.state, running: info.running } }], actor);
-    });
+    const events = event ? [{ type: 'heartbeat', data: { ...event, worker_state: info.state, running: info.running } }] : [];
+    await this.query(
+      `${withLedger(`upsert AS (
+         INSERT INTO workers (id, host, pid, started_at, last_seen, state, running, concurrency)
+         VALUES ($5, $6, $7, coalesce($8, ${NOW_ISO}), ${NOW_ISO}, $9, $10, $11)
+         ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen, state = excluded.state, running = excluded.running
+         RETURNING id),
+       ${JS_EVENTS(1)}`)}
+       SELECT count(*) FROM upsert`,
+      [...eventArrays(events, actor), info.id, info.host, info.pid, info.startedAt ?? null, info.state, info.running, info.concurrency],
+    );
   }
 
   async workers(): Promise<WorkerInfo[]> {
-    const r = await this.pool.query('SELECT * FROM workers ORDER BY last_seen DESC');
-    return r.rows.map(workerFromRow);
+    return (await this.query('SELECT * FROM workers ORDER BY last_seen DESC')).map(workerFromRow);
   }
 
   async getJob(id: string): Promise<JobRecord | null> {
-    const r = await this.pool.query('SELECT * FROM jobs WHERE id = $1', [id]);
-    return r.rows[0] ? jobFromRow(r.rows[0]) : null;
+    const [r] = await this.query('SELECT * FROM jobs WHERE id = $1', [id]);
+    return r ? jobFromRow(r as unknown as JobRow) : null;
   }
 
   async listJobs(opts: { states?: readonly JobState[]; limit?: number } = {}): Promise<JobRecord[]> {
-    const r = opts.states
-      ? await this.pool.query('SELECT * FROM jobs WHERE state = ANY($1::text[]) ORDER BY qseq DESC LIMIT $2', [opts.states, opts.limit ?? 20])
-      : await this.pool.query('SELECT * FROM jobs ORDER BY qseq DESC LIMIT $1', [opts.limit ?? 20]);
-    return r.rows.map(jobFromRow);
+    const rows = opts.states
+      ? await this.query('SELECT * FROM jobs WHERE state = ANY($1::text[]) ORDER BY qseq DESC LIMIT $2', [opts.states, opts.limit ?? 20])
+      : await this.query('SELECT * FROM jobs ORDER BY qseq DESC LIMIT $1', [opts.limit ?? 20]);
+    return rows.map((r) => jobFromRow(r as unknown as JobRow));
   }
 
   async jobCounts(): Promise<JobCounts> {
     const counts = emptyCounts();
-    const r = await this.pool.query<{ state: JobState; n: string }>('SELECT state, count(*) AS n FROM jobs GROUP BY state');
-    for (const row of r.rows) counts[row.state] = Number(row.n);
+    for (const row of await this.query('SELECT state, count(*) AS n FROM jobs GROUP BY state')) counts[row.state as JobState] = Number(row.n);
     return counts;
   }
 
   async ledgerHead(): Promise<LedgerHead | null> {
-    const r = await this.pool.query<{ seq: string; hash: string }>('SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1');
-    const row = r.rows[0];
-    return row ? { seq: Number(row.seq), hash: row.hash } : null;
+    const [r] = await this.query('SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1');
+    return r ? { seq: Number(r.seq), hash: r.hash as string } : null;
   }
 
   async readLedger(afterSeq: number, limit: number): Promise<StoredRecord[]> {
-    const r = await this.pool.query<{ seq: string; body: string; hash: string }>('SELECT seq, body, hash FROM ledger WHERE seq > $1 ORDER BY seq LIMIT $2', [
-      afterSeq,
-      limit,
-    ]);
-    return r.rows.map((x) => ({ seq: Number(x.seq), body: x.body, hash: x.hash }));
+    const rows = await this.query('SELECT seq, body, hash FROM ledger WHERE seq > $1 ORDER BY seq LIMIT $2', [afterSeq, limit]);
+    return rows.map((x) => ({ seq: Number(x.seq), body: x.body as string, hash: x.hash as string }));
   }
 
   async *ledgerPages(pageSize = 10_000): AsyncIterable<StoredRecord[]> {
@@ -451,11 +478,12 @@ export class PostgresStore implements ExecStore {
   }
 
   async jobEvents(jobId: string): Promise<StoredRecord[]> {
-    const r = await this.pool.query<{ seq: string; body: string; hash: string }>('SELECT seq, body, hash FROM ledger WHERE job_id = $1 ORDER BY seq', [jobId]);
-    return r.rows.map((x) => ({ seq: Number(x.seq), body: x.body, hash: x.hash }));
+    const rows = await this.query('SELECT seq, body, hash FROM ledger WHERE job_id = $1 ORDER BY seq', [jobId]);
+    return rows.map((x) => ({ seq: Number(x.seq), body: x.body as string, hash: x.hash as string }));
   }
 
   async close(): Promise<void> {
     await this.pool.end();
   }
 }
+

@@ -111,6 +111,7 @@ export class Worker {
         return out;
       } catch (e) {
         if (this.stopping === 'now' && delay >= 5000) throw e;
+        this.backoffMs = Math.max(this.backoffMs, delay);
         this.log(`store write (${what}) failed: ${(e as Error).message}; retrying in ${delay} ms`);
         this.emit({ type: 'store_error', message: (e as Error).message, backoffMs: delay });
         await sleep(delay);
@@ -161,8 +162,10 @@ export class Worker {
   }
 
   private lastReap = 0;
+  /** Leases are seconds long: looking for expired ones about twice per lease is enough. */
   private async reap(): Promise<void> {
-    if (Date.now() - this.lastReap < this.pollMs) return;
+    const every = Math.min(5000, Math.max(this.pollMs, (this.leaseSec * 1000) / 2));
+    if (Date.now() - this.lastReap < every) return;
     this.lastReap = Date.now();
     for (const r of await this.opts.store.reapExpired(this.actor)) {
       this.log(`job ${r.jobId}: lease expired → ${r.state} (attempts ${r.attempts})`);
@@ -173,7 +176,6 @@ export class Worker {
   private start(job: Parameters<typeof startJob>[0]): void {
     this.claimed++;
     this.log(`job ${job.id}: claimed ${job.type} (attempt ${job.attempts})`);
-    this.emit({ type: 'claimed', jobId: job.id, jobType: job.type, attempt: job.attempts });
     const r = startJob(job, {
       store: this.opts.store,
       actor: this.actor,
@@ -186,6 +188,8 @@ export class Worker {
       persist: this.persist,
     });
     this.running.set(job.id, r);
+    this.emit({ type: 'claimed', jobId: job.id, jobType: job.type, attempt: job.attempts });
+    if (this.stopping === 'now') r.abort('shutdown');
     r.done
       .then((report) => {
         this.reports.push(report);
@@ -253,12 +257,14 @@ export class Worker {
     return this.summary(stoppedBy);
   }
 
-  /** Waits for running jobs: the grace period on a graceful stop, then hands the rest back. */
+  /** Waits for running jobs; when stopped: the grace period (graceful only), then hands the rest back. */
   private async drain(): Promise<void> {
-    if (this.running.size > 0 && this.stopping === 'graceful') {
-      this.log(`stopping: waiting up to ${this.opts.graceSec ?? 30} s for ${this.running.size} running job(s)`);
-      const deadline = Date.now() + (this.opts.graceSec ?? 30) * 1000;
-      while (this.running.size > 0 && Date.now() < deadline && this.stopping === 'graceful') await this.idle(Math.min(200, deadline - Date.now()));
+    if (this.running.size > 0 && this.stopping) {
+      if (this.stopping === 'graceful') {
+        this.log(`stopping: waiting up to ${this.opts.graceSec ?? 30} s for ${this.running.size} running job(s)`);
+        const deadline = Date.now() + (this.opts.graceSec ?? 30) * 1000;
+        while (this.running.size > 0 && Date.now() < deadline && this.stopping === 'graceful') await this.idle(Math.min(200, deadline - Date.now()));
+      }
       for (const r of this.running.values()) r.abort('shutdown');
     }
     await Promise.allSettled([...this.running.values()].map((r) => r.done));
