@@ -127,7 +127,11 @@ describe('exec run: decisions and the ledger', () => {
     try {
       const { run } = await setup();
       const out = await run({ argv: ['env'], env: { EXTRA: 'asked-for' } });
-      const keys = out.evidence[0]?.stdout.trim().split('\n').map((l) => l.split('=')[0]).sort();
+      const keys = out.evidence[0]?.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split('=')[0])
+        .sort();
       expect(keys).toEqual(['EXTRA', 'HOME', 'LANG', 'PATH', 'TERM'].filter((k) => k !== 'TERM' || out.evidence[0]?.stdout.includes('TERM=')));
       expect(out.evidence[0]?.stdout).not.toMatch(/parent-secret/);
     } finally {

@@ -2,10 +2,10 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { builtinHandlers } from '../src/jobs/handlers/index.js';
 import { checkoutRepo } from '../src/jobs/checkout.js';
 import { enqueueJob } from '../src/jobs/enqueue.js';
 import { digestDocument } from '../src/jobs/handlers/doc-compactor.js';
+import { builtinHandlers } from '../src/jobs/handlers/index.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import type { ExecStore } from '../src/store/types.js';
 import { Worker } from '../src/worker/worker.js';
@@ -26,7 +26,8 @@ async function world(files: Record<string, string>, types: Record<string, Return
   const store = await SqliteStore.open(join(home, 'state/exec.db'));
   stores.push(store);
   const allowlists = { jobs: jobs(types), repos: repos({ demo: repo.dir }) };
-  const enqueue = (type: string, params: Record<string, string> = {}, ref = repo.sha) => enqueueJob(store, allowlists, { type, params, repo: 'demo', ref }, CLI);
+  const enqueue = (type: string, params: Record<string, string> = {}, ref = repo.sha) =>
+    enqueueJob(store, allowlists, { type, params, repo: 'demo', ref }, CLI);
   const work = async () => {
     const w = new Worker({ store, allowlists, handlers: builtinHandlers(), runtime: runtimeFor(home), once: true, hostId: 'test' });
     return w.run();
@@ -46,7 +47,10 @@ describe('enqueue validation', () => {
     ['an argv job not granted subprocess', { type: 'shell_task', repo: 'demo', ref: 'a'.repeat(40) }, 'subprocess_not_granted'],
   ];
   it.each(table)('refuses %s', async (_name, req, code) => {
-    const { store, allowlists } = await world({ 'README.md': '# x\n' }, { ...DEFAULT_TYPES, shell_task: spec({ handler: 'argv', argv: ['sh'], requires_repo_allowlist: true }) });
+    const { store, allowlists } = await world(
+      { 'README.md': '# x\n' },
+      { ...DEFAULT_TYPES, shell_task: spec({ handler: 'argv', argv: ['sh'], requires_repo_allowlist: true }) },
+    );
     await expect(enqueueJob(store, allowlists, req, CLI)).rejects.toMatchObject({ code });
     expect((await store.jobCounts()).queued).toBe(0);
   });
@@ -54,7 +58,14 @@ describe('enqueue validation', () => {
   it('queues a valid job with its parameters coerced and defaults filled, and records it', async () => {
     const { enqueue, store, repo } = await world({ 'README.md': '# x\n' });
     const job = await enqueue('doc_compactor_task', { max_chars: '5000' });
-    expect(job).toMatchObject({ state: 'queued', type: 'doc_compactor_task', params: { max_chars: 5000, docs_dir: 'docs' }, repo: 'demo', ref: repo.sha, maxAttempts: 3 });
+    expect(job).toMatchObject({
+      state: 'queued',
+      type: 'doc_compactor_task',
+      params: { max_chars: 5000, docs_dir: 'docs' },
+      repo: 'demo',
+      ref: repo.sha,
+      maxAttempts: 3,
+    });
     const [ev] = await store.jobEvents(job.id);
     expect(JSON.parse(ev!.body)).toMatchObject({ type: 'enqueue', worker_id: 'cli', data: { job_type: 'doc_compactor_task', repo: 'demo', ref: repo.sha } });
   });
@@ -96,18 +107,25 @@ describe('repo checkout (stand-in for the read-only executor)', () => {
 
 describe('job types', () => {
   it('repo_index_task writes an index of paths, sizes, languages and HEAD', async () => {
-    const { enqueue, work, home, store, repo } = await world({ 'src/main.ts': 'export {};\n', 'lib/util.py': 'x = 1\n', 'README.md': '# Demo\n', Makefile: 'all:\n' });
+    const { enqueue, work, home, store, repo } = await world({
+      'src/main.ts': 'export {};\n',
+      'lib/util.py': 'x = 1\n',
+      'README.md': '# Demo\n',
+      Makefile: 'all:\n',
+    });
     const job = await enqueue('repo_index_task');
     const summary = await work();
     expect(summary.jobs).toMatchObject([{ id: job.id, state: 'completed' }]);
     const index = JSON.parse(readFileSync(join(home, 'artifacts', job.id, 'index.json'), 'utf8'));
     expect(index.head).toBe(repo.sha);
-    expect(index.files).toEqual([
-      { path: 'lib/util.py', size: 6, language: 'Python', type: 'file' },
-      { path: 'Makefile', size: 5, language: 'Makefile', type: 'file' },
-      { path: 'README.md', size: 7, language: 'Markdown', type: 'file' },
-      { path: 'src/main.ts', size: 11, language: 'TypeScript', type: 'file' },
-    ].sort((a, b) => (a.path < b.path ? -1 : 1)));
+    expect(index.files).toEqual(
+      [
+        { path: 'lib/util.py', size: 6, language: 'Python', type: 'file' },
+        { path: 'Makefile', size: 5, language: 'Makefile', type: 'file' },
+        { path: 'README.md', size: 7, language: 'Markdown', type: 'file' },
+        { path: 'src/main.ts', size: 11, language: 'TypeScript', type: 'file' },
+      ].sort((a, b) => (a.path < b.path ? -1 : 1)),
+    );
     expect(index.totals).toMatchObject({ files: 4, bytes: 29 });
     const artifact = JSON.parse(readFileSync(join(home, 'artifacts', job.id, 'artifact.json'), 'utf8'));
     expect(artifact).toMatchObject({ job_id: job.id, status: 'completed', outputs: ['index.json'], ref: repo.sha });
@@ -127,7 +145,8 @@ describe('job types', () => {
 
   it('doc_compactor_task compacts a docs tree into a digest of headings, summaries and links', async () => {
     const { enqueue, work, home } = await world({
-      'docs/guide.md': '# Guide\n\nHow to **use** the [tool](https://example.com/tool).\nSecond line.\n\n## Install\n\ntext\n\n```\n# not a heading\n```\n\n### Deep\nSee <https://example.org>.\n',
+      'docs/guide.md':
+        '# Guide\n\nHow to **use** the [tool](https://example.com/tool).\nSecond line.\n\n## Install\n\ntext\n\n```\n# not a heading\n```\n\n### Deep\nSee <https://example.org>.\n',
       'docs/api/ref.md': '# API\n\nEvery call.\n',
       'docs/notes.txt': 'Plain notes\nmore\n\nlater',
       'docs/image.png': 'binary',
@@ -137,7 +156,9 @@ describe('job types', () => {
     expect(s.jobs[0]?.state).toBe('completed');
     const digest = readFileSync(join(home, 'artifacts', job.id, 'digest.md'), 'utf8');
     expect(digest).toContain('3 documents.');
-    expect(digest).toContain('## docs/guide.md\n\n**Guide**\n\nHow to use the tool. Second line.\n\n- Install\n  - Deep\n\nLinks: [tool](https://example.com/tool), <https://example.org>');
+    expect(digest).toContain(
+      '## docs/guide.md\n\n**Guide**\n\nHow to use the tool. Second line.\n\n- Install\n  - Deep\n\nLinks: [tool](https://example.com/tool), <https://example.org>',
+    );
     expect(digest).not.toContain('not a heading');
     const json = JSON.parse(readFileSync(join(home, 'artifacts', job.id, 'digest.json'), 'utf8'));
     expect(json.documents.map((d: { path: string }) => d.path)).toEqual(['api/ref.md', 'guide.md', 'notes.txt']);
@@ -202,8 +223,17 @@ describe('job types', () => {
     const { enqueue, store, home, allowlists } = await world({ 'a.txt': 'x' });
     await enqueue('repo_index_task');
     const { repo_index_task: _gone, ...rest } = DEFAULT_TYPES;
-    const s = await new Worker({ store, allowlists: { ...allowlists, jobs: jobs(rest) }, handlers: builtinHandlers(), runtime: runtimeFor(home), once: true }).run();
-    expect(s.jobs[0]).toMatchObject({ state: 'failed', error: expect.stringMatching(/^job_not_allowed: job type repo_index_task is not in the job allowlist/) });
+    const s = await new Worker({
+      store,
+      allowlists: { ...allowlists, jobs: jobs(rest) },
+      handlers: builtinHandlers(),
+      runtime: runtimeFor(home),
+      once: true,
+    }).run();
+    expect(s.jobs[0]).toMatchObject({
+      state: 'failed',
+      error: expect.stringMatching(/^job_not_allowed: job type repo_index_task is not in the job allowlist/),
+    });
   });
 });
 

@@ -46,7 +46,14 @@ async function ledgerIn(kind: 'sqlite' | 'postgres') {
     sql = async (q) => void (await c.query(q));
   }
   stores.push(store);
-  for (let i = 0; i < 10; i++) await store.append([{ type: 'exec.started', data: { i, argv: ['echo', `${i}`] } }, { type: 'exec.finished', data: { i } }], A);
+  for (let i = 0; i < 10; i++)
+    await store.append(
+      [
+        { type: 'exec.started', data: { i, argv: ['echo', `${i}`] } },
+        { type: 'exec.finished', data: { i } },
+      ],
+      A,
+    );
   return { store, sql };
 }
 
@@ -76,7 +83,9 @@ describe.each(['sqlite', 'postgres'] as const)('tampering with the store (%s)', 
       // SQLite has no sha256(): forge the hash in JS, as an attacker would.
       const [r] = await store.readLedger(6, 1);
       const body = r!.body.replace('"i":3', '"i":4');
-      await sql(`UPDATE ledger SET body = '${body.replaceAll("'", "''")}', hash = '${(await import('../src/ledger/record.js')).sha256Hex(body)}' WHERE seq = 7`);
+      await sql(
+        `UPDATE ledger SET body = '${body.replaceAll("'", "''")}', hash = '${(await import('../src/ledger/record.js')).sha256Hex(body)}' WHERE seq = 7`,
+      );
     } else await sql(attack);
     const report = await verifyRecords(store.ledgerPages());
     expect(report.ok).toBe(false);
@@ -116,7 +125,12 @@ describe('tampering with an export (JSONL)', () => {
     let head = null;
     const lines: string[] = [];
     for (let i = 0; i < n; i++) {
-      const r = sealRecord(head, { type: 'exec.finished', jobId: i % 2 ? `j_${i}` : undefined, data: { i, out: 'é\u001f"\\/' } }, A, new Date(1e12 + i).toISOString());
+      const r = sealRecord(
+        head,
+        { type: 'exec.finished', jobId: i % 2 ? `j_${i}` : undefined, data: { i, out: 'é\u001f"\\/' } },
+        A,
+        new Date(1e12 + i).toISOString(),
+      );
       lines.push(recordLine(r));
       head = { seq: r.seq, hash: r.hash };
     }
@@ -136,7 +150,11 @@ describe('tampering with an export (JSONL)', () => {
     ['a deleted line', (l) => [...l.slice(0, 4), ...l.slice(5)], { code: 'record_missing', position: 5 }],
     ['a swapped pair', (l) => [...l.slice(0, 3), l[4]!, l[3]!, ...l.slice(5)], { code: 'record_missing', position: 4 }],
     ['a duplicated line', (l) => [...l.slice(0, 6), l[5]!, ...l.slice(6)], { code: 'out_of_order', position: 7 }],
-    ['an escape spelled differently (same value)', (l) => l.map((x, i) => (i === 2 ? x.replace('\\u001f', '\\u001F') : x)), { code: 'not_canonical', position: 3 }],
+    [
+      'an escape spelled differently (same value)',
+      (l) => l.map((x, i) => (i === 2 ? x.replace('\\u001f', '\\u001F') : x)),
+      { code: 'not_canonical', position: 3 },
+    ],
   ];
   it.each(table)('detects %s', (_name, edit, expected) => {
     const report = verifyJsonl(`${edit(lines(exported())).join('\n')}\n`);

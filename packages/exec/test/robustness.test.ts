@@ -83,7 +83,10 @@ describe('kill -9 of a worker mid-job, 50 times (embedded store)', () => {
     for (let i = 0; i < 50; i++) {
       const w = start({ ...base, workerId: `victim-${i}`, concurrency: 2, idleExitSec: 30 });
       // Wait until it holds a running job, then kill it at a random moment of that job.
-      await until(async () => (await store.listJobs({ states: ['running'], limit: 100 })).some((j) => j.lease?.owner === `victim-${i}`), `victim-${i} to claim`);
+      await until(
+        async () => (await store.listJobs({ states: ['running'], limit: 100 })).some((j) => j.lease?.owner === `victim-${i}`),
+        `victim-${i} to claim`,
+      );
       await sleep(Math.random() * 120);
       const running = (await store.listJobs({ states: ['running'], limit: 100 })).filter((j) => j.lease?.owner === `victim-${i}`);
       if (running.length > 0) killedMidJob++;

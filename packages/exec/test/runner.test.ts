@@ -86,7 +86,12 @@ describe('runner: processes', () => {
   });
 
   it('a reader that exits early ends the writer with SIGPIPE (yes | head -n 1)', async () => {
-    const r = await runPlan(plan([{ file: '/usr/bin/yes', argv: ['yes'], op: '|' }, { file: '/usr/bin/head', argv: ['head', '-n', '1'] }]));
+    const r = await runPlan(
+      plan([
+        { file: '/usr/bin/yes', argv: ['yes'], op: '|' },
+        { file: '/usr/bin/head', argv: ['head', '-n', '1'] },
+      ]),
+    );
     expect(r.timedOut).toBe(false);
     expect(r.evidence[0]?.signal).toBe('SIGPIPE');
     expect(r.evidence[1]?.stdout).toBe('y\n');
@@ -126,7 +131,9 @@ describe('runner: processes', () => {
   });
 
   it('a pipeline’s members share the cap', async () => {
-    const r = await runPlan(plan([sh('head -c 3000 /dev/zero | tr "\\0" e >&2; echo x', '|'), sh('cat; head -c 3000 /dev/zero | tr "\\0" o')], { maxOutputChars: 2000 }));
+    const r = await runPlan(
+      plan([sh('head -c 3000 /dev/zero | tr "\\0" e >&2; echo x', '|'), sh('cat; head -c 3000 /dev/zero | tr "\\0" o')], { maxOutputChars: 2000 }),
+    );
     const kept = r.evidence.reduce((n, e) => n + e.stdout.replace('\n… (truncated)', '').length + e.stderr.replace('\n… (truncated)', '').length, 0);
     expect(kept).toBe(2000);
     expect(r.evidence[1]?.stdout.startsWith('x\noo')).toBe(true);

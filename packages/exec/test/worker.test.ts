@@ -73,7 +73,10 @@ describe('worker', () => {
 
   it('the runtime budget ends a job as timed_out', async () => {
     const { store, worker, allowlists, home } = await setup();
-    const strict = { ...allowlists, jobs: jobs({ ...testJobs.jobs, sleep_task: spec({ allowed_params: testJobs.jobs.sleep_task!.allowed_params, budget: { max_runtime_sec: 1 } }) }) };
+    const strict = {
+      ...allowlists,
+      jobs: jobs({ ...testJobs.jobs, sleep_task: spec({ allowed_params: testJobs.jobs.sleep_task!.allowed_params, budget: { max_runtime_sec: 1 } }) }),
+    };
     const [j] = await store.enqueue([{ type: 'sleep_task', params: { ms: 30_000 }, maxAttempts: 3, timeoutSec: 600 }], CLI);
     const s = await new Worker({ store, allowlists: strict, handlers: testHandlers, runtime: runtimeFor(home), once: true }).run();
     expect(s.jobs[0]).toMatchObject({ state: 'timed_out', error: 'runtime budget of 1 s exceeded' });

@@ -33,14 +33,24 @@ function publicKeyId(pub: KeyObject): { der: string; id: string } {
   return { der: der.toString('base64'), id: createHash('sha256').update(der).digest('hex').slice(0, 16) };
 }
 
-/** Reads the signing key, creating it (0600, exclusively) when missing; refuses a key others can read. */
-export function loadOrCreateLedgerKey(path: string): KeyObject {
-  ensurePrivateDir(dirname(path));
+/**
+ * Reads the signing key, creating it (0600, exclusively) when missing unless `create` is false;
+ * refuses a key others can read.
+ */
+export function loadOrCreateLedgerKey(path: string, opts: { create?: boolean } = {}): KeyObject {
   let fd: number;
   try {
     fd = openSync(path, 'r');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw keyError(path, `cannot read it (${(e as NodeJS.ErrnoException).code})`);
+    if (opts.create === false)
+      throw new OpenclawError({
+        code: 'ledger_key_missing',
+        reason: `there is no ledger key at ${path} to check the checkpoint with`,
+        hint: "give the signer's public key: --public-key FILE",
+        exitCode: 3,
+      });
+    ensurePrivateDir(dirname(path));
     const { privateKey } = generateKeyPairSync('ed25519');
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     try {
@@ -107,7 +117,8 @@ export function readCheckpoint(text: string, file: string, trusted: KeyObject): 
   const { id } = publicKeyId(pub);
   if (cp.key_id !== id) throw bad(`signed by key ${cp.key_id}, not by the trusted key ${id}`, 'verify with the public key that signed it: --public-key FILE');
   const { signature, ...unsigned } = cp;
-  if (!verify(null, Buffer.from(canonicalJson(unsigned)), pub, Buffer.from(signature, 'base64'))) throw bad('the signature does not verify (the checkpoint was altered)');
+  if (!verify(null, Buffer.from(canonicalJson(unsigned)), pub, Buffer.from(signature, 'base64')))
+    throw bad('the signature does not verify (the checkpoint was altered)');
   return cp;
 }
 

@@ -119,7 +119,10 @@ export class ChainChecker {
 }
 
 /** Verifies records read in batches (a store's pages). */
-export async function verifyRecords(batches: AsyncIterable<StoredRecord[]> | Iterable<StoredRecord[]>, checkpoint?: Pick<Checkpoint, 'seq' | 'hash'>): Promise<VerifyReport> {
+export async function verifyRecords(
+  batches: AsyncIterable<StoredRecord[]> | Iterable<StoredRecord[]>,
+  checkpoint?: Pick<Checkpoint, 'seq' | 'hash'>,
+): Promise<VerifyReport> {
   const checker = new ChainChecker(checkpoint);
   outer: for await (const batch of batches) {
     for (const r of batch) if (!checker.push(r)) break outer;

@@ -10,11 +10,11 @@
  */
 import { realpathSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type CompiledPolicy, type Decision, type Ask as AskMode, ExitCode, type Host, type Reason, type Security, type SegmentReport } from '@openclaw/policy';
+import { type Ask as AskMode, type CompiledPolicy, type Decision, ExitCode, type Host, type Reason, type Security, type SegmentReport } from '@openclaw/policy';
 import type { Actor } from '../ledger/record.js';
-import { ledgerEvidence } from '../runner/ledger-evidence.js';
 import { bwrapLauncher, defaultHiddenPaths, probeBwrap } from '../runner/bwrap.js';
 import { hostLauncher } from '../runner/host.js';
+import { ledgerEvidence } from '../runner/ledger-evidence.js';
 import { runPlan } from '../runner/run-plan.js';
 import type { CommandEvidence, Launcher, RunResult } from '../runner/types.js';
 import type { ExecStore } from '../store/types.js';
@@ -131,7 +131,15 @@ export async function governedRun(req: RunRequest, deps: RunDeps): Promise<RunOu
     asked = true;
     await record('approval.requested', { host: decision.host, reasons: decision.reasons });
     const answer = await deps.approver
-      .ask({ command: describe(req), argv: req.argv ?? null, agent: req.agentId, host: decision.host, cwd, reasons: decision.reasons, segments: decision.segments })
+      .ask({
+        command: describe(req),
+        argv: req.argv ?? null,
+        agent: req.agentId,
+        host: decision.host,
+        cwd,
+        reasons: decision.reasons,
+        segments: decision.segments,
+      })
       .catch((e: Error) => ({ decision: 'deny' as const, reasons: [{ code: 'approval_failed', message: `asking a human failed: ${e.message}` }] }));
     const granted = answer.decision === 'allow';
     await record(granted ? 'approval.granted' : 'approval.denied', { reasons: answer.reasons });
@@ -168,7 +176,10 @@ export async function governedRun(req: RunRequest, deps: RunDeps): Promise<RunOu
       );
     const probe = probeBwrap(sb.binary);
     if (!probe.ok)
-      return denied([{ code: 'sandbox_unavailable', message: `bwrap cannot create its sandbox here: ${probe.reason}`, hint: sb.hint ?? 'see `openclaw exec health`' }], decision);
+      return denied(
+        [{ code: 'sandbox_unavailable', message: `bwrap cannot create its sandbox here: ${probe.reason}`, hint: sb.hint ?? 'see `openclaw exec health`' }],
+        decision,
+      );
     try {
       launcher = bwrapLauncher({ bwrap: sb.binary, workspace: deps.sandboxWorkspace ?? cwd, hide: defaultHiddenPaths(deps.openclawHome, deps.env) });
     } catch (e) {

@@ -30,8 +30,8 @@ export function defaultHiddenPaths(openclawHome: string, env: NodeJS.ProcessEnv 
   const home = userHome(env);
   return [
     openclawHome,
-    ...['.ssh', '.gnupg', '.aws', '.azure', '.kube', '.docker', '.config/gcloud', '.password-store', '.netrc', '.pgpass', '.git-credentials', '.npmrc'].map((p) =>
-      join(home, p),
+    ...['.ssh', '.gnupg', '.aws', '.azure', '.kube', '.docker', '.config/gcloud', '.password-store', '.netrc', '.pgpass', '.git-credentials', '.npmrc'].map(
+      (p) => join(home, p),
     ),
   ];
 }

@@ -93,10 +93,13 @@ export async function runPlan(plan: RunPlan, launcher: Launcher = hostLauncher):
     }, grace);
     t.unref();
   };
-  const timer = setTimeout(() => {
-    timedOut = true;
-    stopAll();
-  }, Math.max(0, plan.timeoutMs));
+  const timer = setTimeout(
+    () => {
+      timedOut = true;
+      stopAll();
+    },
+    Math.max(0, plan.timeoutMs),
+  );
   const onAbort = () => {
     aborted = true;
     stopAll();
@@ -244,7 +247,11 @@ function fitBudget(results: CommandEvidence[], budget: number): void {
   let total = results.reduce((n, r) => n + keptChars(r), 0);
   if (total <= budget) return;
   const last = results[results.length - 1] as CommandEvidence;
-  const order: [CommandEvidence, 'stdout' | 'stderr'][] = [...results.slice(0, -1).map((r) => [r, 'stderr'] as [CommandEvidence, 'stderr']), [last, 'stderr'], [last, 'stdout']];
+  const order: [CommandEvidence, 'stdout' | 'stderr'][] = [
+    ...results.slice(0, -1).map((r) => [r, 'stderr'] as [CommandEvidence, 'stderr']),
+    [last, 'stderr'],
+    [last, 'stdout'],
+  ];
   for (const [r, k] of order) {
     const excess = total - budget;
     if (excess <= 0) break;

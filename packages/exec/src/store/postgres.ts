@@ -21,8 +21,8 @@ import { type Actor, eventFragments, GENESIS_PREV, type LedgerEvent, type Ledger
 import { finishEvent, type JobRow, jobFromRow, parseKillSwitch, reapEvent, workerFromRow } from './rows.js';
 import {
   type ClaimResult,
-  emptyCounts,
   type ExecStore,
+  emptyCounts,
   type FinishOutcome,
   type JobCounts,
   type JobLease,
@@ -374,7 +374,8 @@ export class PostgresStore implements ExecStore {
   async reapExpired(actor: Actor, limit = 100): Promise<ReapedJob[]> {
     const requeue = eventFragments(reapEvent(hole('job_id'), false, hole('attempts') as unknown as number, hole('owner')), actor);
     const dead = eventFragments(reapEvent(hole('job_id'), true, hole('attempts') as unknown as number, hole('owner')), actor);
-    const fill = (pre: string) => `replace(replace(replace(${pre}, $6, to_json(id)::text), $7, attempts::text), $8, coalesce(to_json(previous_owner)::text, 'null'))`;
+    const fill = (pre: string) =>
+      `replace(replace(replace(${pre}, $6, to_json(id)::text), $7, attempts::text), $8, coalesce(to_json(previous_owner)::text, 'null'))`;
     const rows = await this.query(
       `${withLedger(`expired AS (
          SELECT qseq, lease_owner FROM jobs WHERE state = 'running' AND lease_expires_ms < ${NOW_MS}
@@ -420,7 +421,11 @@ export class PostgresStore implements ExecStore {
     return parseKillSwitch(r as Parameters<typeof parseKillSwitch>[0]);
   }
 
-  async workerHeartbeat(info: Omit<WorkerInfo, 'lastSeen' | 'startedAt'> & { startedAt?: string }, actor: Actor, event?: Record<string, unknown>): Promise<void> {
+  async workerHeartbeat(
+    info: Omit<WorkerInfo, 'lastSeen' | 'startedAt'> & { startedAt?: string },
+    actor: Actor,
+    event?: Record<string, unknown>,
+  ): Promise<void> {
     const events = event ? [{ type: 'heartbeat', data: { ...event, worker_state: info.state, running: info.running } }] : [];
     await this.query(
       `${withLedger(`upsert AS (
@@ -486,4 +491,3 @@ export class PostgresStore implements ExecStore {
     await this.pool.end();
   }
 }
-

@@ -17,8 +17,8 @@ import { type Actor, type LedgerEvent, type LedgerHead, type StoredRecord, sealR
 import { finishEvent, type JobRow, jobFromRow, parseKillSwitch, reapEvent, workerFromRow } from './rows.js';
 import {
   type ClaimResult,
-  emptyCounts,
   type ExecStore,
+  emptyCounts,
   type FinishOutcome,
   type JobCounts,
   type JobLease,
@@ -218,7 +218,17 @@ export class SqliteStore implements ExecStore {
       const out: JobRecord[] = [];
       const events: LedgerEvent[] = [];
       for (const j of jobs) {
-        const row = insert.get(newJobId(), j.type, JSON.stringify(j.params), j.repo ?? null, j.ref ?? null, j.maxAttempts, j.timeoutSec, now, now) as unknown as JobRow;
+        const row = insert.get(
+          newJobId(),
+          j.type,
+          JSON.stringify(j.params),
+          j.repo ?? null,
+          j.ref ?? null,
+          j.maxAttempts,
+          j.timeoutSec,
+          now,
+          now,
+        ) as unknown as JobRow;
         out.push(jobFromRow(row));
         events.push({
           type: 'enqueue',
@@ -328,7 +338,10 @@ export class SqliteStore implements ExecStore {
     if (this.stmt(find).get(Date.now(), 1) === undefined) return [];
     return this.tx(() => {
       const now = Date.now();
-      const rows = this.stmt(`SELECT * FROM jobs WHERE state = 'running' AND lease_expires_ms < ? ORDER BY lease_expires_ms LIMIT ?`).all(now, limit) as unknown as JobRow[];
+      const rows = this.stmt(`SELECT * FROM jobs WHERE state = 'running' AND lease_expires_ms < ? ORDER BY lease_expires_ms LIMIT ?`).all(
+        now,
+        limit,
+      ) as unknown as JobRow[];
       const out: ReapedJob[] = [];
       const events: LedgerEvent[] = [];
       const iso = new Date(now).toISOString();
@@ -352,7 +365,9 @@ export class SqliteStore implements ExecStore {
   }
 
   private killSwitchNow(): KillSwitchState {
-    const r = this.stmt(`SELECT value, by, updated_at FROM control WHERE key = 'kill_switch'`).get() as { value: string; by: string | null; updated_at: string } | undefined;
+    const r = this.stmt(`SELECT value, by, updated_at FROM control WHERE key = 'kill_switch'`).get() as
+      | { value: string; by: string | null; updated_at: string }
+      | undefined;
     return parseKillSwitch(r);
   }
 
@@ -372,7 +387,11 @@ export class SqliteStore implements ExecStore {
     return this.killSwitchNow();
   }
 
-  async workerHeartbeat(info: Omit<WorkerInfo, 'lastSeen' | 'startedAt'> & { startedAt?: string }, actor: Actor, event?: Record<string, unknown>): Promise<void> {
+  async workerHeartbeat(
+    info: Omit<WorkerInfo, 'lastSeen' | 'startedAt'> & { startedAt?: string },
+    actor: Actor,
+    event?: Record<string, unknown>,
+  ): Promise<void> {
     await this.tx(() => {
       const now = new Date().toISOString();
       this.stmt(
@@ -395,7 +414,10 @@ export class SqliteStore implements ExecStore {
 
   async listJobs(opts: { states?: readonly JobState[]; limit?: number } = {}): Promise<JobRecord[]> {
     const rows = opts.states
-      ? this.stmt('SELECT * FROM jobs WHERE state IN (SELECT value FROM json_each(?)) ORDER BY qseq DESC LIMIT ?').all(JSON.stringify(opts.states), opts.limit ?? 20)
+      ? this.stmt('SELECT * FROM jobs WHERE state IN (SELECT value FROM json_each(?)) ORDER BY qseq DESC LIMIT ?').all(
+          JSON.stringify(opts.states),
+          opts.limit ?? 20,
+        )
       : this.stmt('SELECT * FROM jobs ORDER BY qseq DESC LIMIT ?').all(opts.limit ?? 20);
     return (rows as unknown as JobRow[]).map(jobFromRow);
   }

@@ -7,6 +7,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildChildEnv, resolveExecutable, type SandboxStatus, type ValidatedJob, validateJobRequest } from '@openclaw/policy';
+import type { Allowlists } from '../jobs/allowlists.js';
+import { BudgetExceeded, budgetLimits, JobBudget } from '../jobs/budget.js';
+import type { Checkout, RepoCheckout } from '../jobs/checkout.js';
+import type { HandlerRegistry, JobContext, JobOutcome } from '../jobs/handler.js';
 import type { Actor } from '../ledger/record.js';
 import { bwrapLauncher, defaultHiddenPaths, probeBwrap } from '../runner/bwrap.js';
 import { hostLauncher } from '../runner/host.js';
@@ -15,10 +19,6 @@ import { keptChars, runPlan } from '../runner/run-plan.js';
 import type { Launcher, PlannedCommand, RunResult } from '../runner/types.js';
 import { ensurePrivateDir } from '../state/paths.js';
 import type { ExecStore, FinishOutcome, JobLease, JobRecord, LeaseStatus } from '../store/types.js';
-import type { Allowlists } from '../jobs/allowlists.js';
-import { BudgetExceeded, budgetLimits, JobBudget } from '../jobs/budget.js';
-import type { Checkout, RepoCheckout } from '../jobs/checkout.js';
-import type { HandlerRegistry, JobContext, JobOutcome } from '../jobs/handler.js';
 
 export interface WorkerRuntime {
   /** The policy's PATH (tools.exec.path). */
@@ -154,7 +154,16 @@ async function runJob(
     const launcher = jobLauncher(validated, runtime, cwd);
     const env = buildChildEnv(undefined, { path: runtime.pathDirs, home: runtime.userHome });
     await deps.persist('exec.started', () =>
-      store.append([{ type: 'exec.started', jobId: job.id, data: { argv: commands.map((c) => c.argv), files: commands.map((c) => c.file), cwd, launcher: launcher.name } }], actor),
+      store.append(
+        [
+          {
+            type: 'exec.started',
+            jobId: job.id,
+            data: { argv: commands.map((c) => c.argv), files: commands.map((c) => c.file), cwd, launcher: launcher.name },
+          },
+        ],
+        actor,
+      ),
     );
     const result = await runPlan(
       { commands, cwd, env: env.ok ? env.env : {}, timeoutMs: Math.max(0, deadline - Date.now()), maxOutputChars: budget.outputLeft(), signal },
@@ -183,7 +192,11 @@ async function runJob(
     outcome =
       e instanceof BudgetExceeded
         ? { state: 'failed', error: e.message, result: { code: 'budget_exceeded', resource: e.resource } }
-        : { state: 'failed', error: (e as { reason?: string }).reason ?? (e as Error).message, result: { code: (e as { code?: string }).code ?? 'handler_error' } };
+        : {
+            state: 'failed',
+            error: (e as { reason?: string }).reason ?? (e as Error).message,
+            result: { code: (e as { code?: string }).code ?? 'handler_error' },
+          };
   } finally {
     clearTimeout(runtimeTimer);
     clearInterval(heartbeat);
@@ -246,7 +259,8 @@ function jobLauncher(validated: ValidatedJob, runtime: WorkerRuntime, workspace:
   const fail = (code: string, reason: string): never => {
     throw Object.assign(new Error(reason), { code, reason });
   };
-  if (sb.backend !== 'bwrap' || !sb.binary) return fail('sandbox_backend_not_implemented', `the ${sb.backend} sandbox backend is not implemented yet; the job does not run unsandboxed`);
+  if (sb.backend !== 'bwrap' || !sb.binary)
+    return fail('sandbox_backend_not_implemented', `the ${sb.backend} sandbox backend is not implemented yet; the job does not run unsandboxed`);
   if (!sb.available) return fail('sandbox_unavailable', `the sandbox is unavailable: ${sb.reason}`);
   const probe = probeBwrap(sb.binary);
   if (!probe.ok) return fail('sandbox_unavailable', `bwrap cannot create its sandbox here: ${probe.reason}`);

@@ -10,13 +10,13 @@
  *     then hands the rest back to the queue; `stop('now')` hands them back at once.
  */
 import { hostname } from 'node:os';
-import type { Actor } from '../ledger/record.js';
-import type { ExecStore } from '../store/types.js';
 import type { Allowlists } from '../jobs/allowlists.js';
 import type { HandlerRegistry } from '../jobs/handler.js';
+import type { Actor } from '../ledger/record.js';
+import type { ExecStore } from '../store/types.js';
 import { type JobReport, type RunningJob, startJob, type WorkerRuntime } from './run-job.js';
 
-export type { WorkerRuntime } from './run-job.js';
+export type { JobReport, WorkerRuntime } from './run-job.js';
 
 export interface WorkerOptions {
   store: ExecStore;

@@ -78,7 +78,7 @@ export function digestDocument(path: string, text: string): DocDigest {
       } else if (!/^\s*(<!--|---\s*$|\|)/.test(line)) paragraph.push(line);
     }
   }
-  const title = headings[0]?.text ?? (lines.find((l) => l.trim() !== '')?.trim() ?? path);
+  const title = headings[0]?.text ?? lines.find((l) => l.trim() !== '')?.trim() ?? path;
   return { path, title: clip(plain(title), 200), headings, summary: clip(plain(paragraph.join(' ')), SUMMARY_CHARS), links };
 }
 

@@ -10,7 +10,8 @@ import type { JobHandler } from '../handler.js';
 
 export const runTests: JobHandler = async (ctx) => {
   const { spec, argv } = ctx.validated;
-  if (!spec.subprocess) return { state: 'failed', error: 'subprocess_not_granted: the job spec does not grant subprocess', result: { code: 'subprocess_not_granted' } };
+  if (!spec.subprocess)
+    return { state: 'failed', error: 'subprocess_not_granted: the job spec does not grant subprocess', result: { code: 'subprocess_not_granted' } };
   if (!argv || argv.length === 0) return { state: 'failed', error: 'the job spec has no argv to run', result: { code: 'job_spec_invalid' } };
   const co = await ctx.checkout();
   const exe = ctx.resolveExecutable(argv[0] as string, co.dir);
