@@ -127,6 +127,38 @@ function eventArrays(events: readonly LedgerEvent[], actor: Actor) {
 const JS_EVENTS = (p = 1) =>
   `changed AS (SELECT e.ord, e.ev_type, e.job_id, e.pre, e.post FROM unnest($${p}::text[], $${p + 1}::text[], $${p + 2}::text[], $${p + 3}::text[]) WITH ORDINALITY AS e (ev_type, job_id, pre, post, ord))`;
 
+/** The statements of the queue's hot path (exported so `bench/queue.ts` can run the same SQL raw). */
+const ENQUEUE_SQL = `${withLedger(`inserted AS (
+         INSERT INTO jobs (id, type, params, repo, ref, state, attempts, max_attempts, timeout_sec, created_at, updated_at)
+         SELECT id, type, params, repo, ref, 'queued', 0, max_attempts, timeout_sec, ${NOW_ISO}, ${NOW_ISO}
+         FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::int[], $11::int[]) WITH ORDINALITY
+           AS t (id, type, params, repo, ref, max_attempts, timeout_sec, ord)
+         ORDER BY ord
+         RETURNING *),
+       ${JS_EVENTS(1)}`)}
+       SELECT * FROM inserted`;
+const CLAIM_SQL = `${withLedger(`ks AS (SELECT coalesce((SELECT coalesce((value::jsonb ->> 'on')::boolean, true) FROM control WHERE key = 'kill_switch'), false) AS on_),
+       next AS (
+         SELECT qseq FROM jobs
+         WHERE state = 'queued' AND type = ANY($1::text[]) AND NOT (SELECT on_ FROM ks)
+         ORDER BY qseq LIMIT $2 FOR UPDATE SKIP LOCKED),
+       claimed AS (
+         UPDATE jobs j SET state = 'running', attempts = j.attempts + 1, lease_id = gen_random_uuid()::text, lease_owner = $3, lease_host = $4,
+           lease_expires_ms = ${NOW_MS} + ($5::float8 * 1000)::bigint, updated_at = ${NOW_ISO}
+         FROM next WHERE j.qseq = next.qseq
+         RETURNING j.*),
+       changed AS (
+         SELECT qseq AS ord, 'claim'::text AS ev_type, id AS job_id,
+           replace(replace(replace($6::text, $8, to_json(id)::text), $9, attempts::text), $10, to_json(type)::text) AS pre, $7::text AS post
+         FROM claimed)`)}
+       SELECT (SELECT on_ FROM ks) AS kill_switch, (SELECT coalesce(json_agg(c ORDER BY c.qseq), '[]'::json) FROM claimed c) AS jobs`;
+const FINISH_SQL = `${withLedger(`done AS (
+         UPDATE jobs SET state = $3, result = $4, error = $5, lease_expires_ms = NULL, updated_at = ${NOW_ISO}
+         WHERE id = $1 AND lease_id = $2 AND state = 'running' RETURNING id, attempts),
+       changed AS (SELECT 1 AS ord, $6::text AS ev_type, id AS job_id, replace($7::text, $9, attempts::text) AS pre, $8::text AS post FROM done)`)}
+       SELECT count(*)::int AS n FROM done`;
+export const QUEUE_SQL = { enqueue: ENQUEUE_SQL, claim: CLAIM_SQL, finish: FINISH_SQL };
+
 export interface PostgresStoreOptions {
   /** A schema to use instead of `public` (created when missing): tests give each case its own. */
   schema?: string;
@@ -250,27 +282,16 @@ export class PostgresStore implements ExecStore {
       jobId: ids[i],
       data: { job_type: j.type, params: j.params, ...(j.repo ? { repo: j.repo, ref: j.ref } : {}), max_attempts: j.maxAttempts, timeout_sec: j.timeoutSec },
     }));
-    const rows = await this.query(
-      `${withLedger(`inserted AS (
-         INSERT INTO jobs (id, type, params, repo, ref, state, attempts, max_attempts, timeout_sec, created_at, updated_at)
-         SELECT id, type, params, repo, ref, 'queued', 0, max_attempts, timeout_sec, ${NOW_ISO}, ${NOW_ISO}
-         FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::int[], $11::int[]) WITH ORDINALITY
-           AS t (id, type, params, repo, ref, max_attempts, timeout_sec, ord)
-         ORDER BY ord
-         RETURNING *),
-       ${JS_EVENTS(1)}`)}
-       SELECT * FROM inserted`,
-      [
-        ...eventArrays(events, actor),
-        ids,
-        jobs.map((j) => j.type),
-        jobs.map((j) => JSON.stringify(j.params)),
-        jobs.map((j) => j.repo ?? null),
-        jobs.map((j) => j.ref ?? null),
-        jobs.map((j) => j.maxAttempts),
-        jobs.map((j) => j.timeoutSec),
-      ],
-    );
+    const rows = await this.query(ENQUEUE_SQL, [
+      ...eventArrays(events, actor),
+      ids,
+      jobs.map((j) => j.type),
+      jobs.map((j) => JSON.stringify(j.params)),
+      jobs.map((j) => j.repo ?? null),
+      jobs.map((j) => j.ref ?? null),
+      jobs.map((j) => j.maxAttempts),
+      jobs.map((j) => j.timeoutSec),
+    ]);
     const byId = new Map(rows.map((r) => [r.id as string, jobFromRow(r as unknown as JobRow)]));
     return ids.map((id) => byId.get(id) as JobRecord);
   }
@@ -282,24 +303,18 @@ export class PostgresStore implements ExecStore {
     );
     // The kill switch is read in the claiming statement itself: a switch turned on before the
     // statement began is never passed.
-    const [r] = await this.query(
-      `${withLedger(`ks AS (SELECT coalesce((SELECT coalesce((value::jsonb ->> 'on')::boolean, true) FROM control WHERE key = 'kill_switch'), false) AS on_),
-       next AS (
-         SELECT qseq FROM jobs
-         WHERE state = 'queued' AND type = ANY($1::text[]) AND NOT (SELECT on_ FROM ks)
-         ORDER BY qseq LIMIT $2 FOR UPDATE SKIP LOCKED),
-       claimed AS (
-         UPDATE jobs j SET state = 'running', attempts = j.attempts + 1, lease_id = gen_random_uuid()::text, lease_owner = $3, lease_host = $4,
-           lease_expires_ms = ${NOW_MS} + ($5::float8 * 1000)::bigint, updated_at = ${NOW_ISO}
-         FROM next WHERE j.qseq = next.qseq
-         RETURNING j.*),
-       changed AS (
-         SELECT qseq AS ord, 'claim'::text AS ev_type, id AS job_id,
-           replace(replace(replace($6::text, $8, to_json(id)::text), $9, attempts::text), $10, to_json(type)::text) AS pre, $7::text AS post
-         FROM claimed)`)}
-       SELECT (SELECT on_ FROM ks) AS kill_switch, (SELECT coalesce(json_agg(c ORDER BY c.qseq), '[]'::json) FROM claimed c) AS jobs`,
-      [opts.types, opts.limit ?? 1, actor.workerId, actor.host, opts.leaseSec, f.pre, f.post, holeText('job_id'), holeText('attempt'), holeText('job_type')],
-    );
+    const [r] = await this.query(CLAIM_SQL, [
+      opts.types,
+      opts.limit ?? 1,
+      actor.workerId,
+      actor.host,
+      opts.leaseSec,
+      f.pre,
+      f.post,
+      holeText('job_id'),
+      holeText('attempt'),
+      holeText('job_type'),
+    ]);
     const jobs = ((r?.jobs as JobRow[]) ?? []).map(jobFromRow);
     return { jobs, killSwitch: Boolean(r?.kill_switch) };
   }
@@ -320,24 +335,17 @@ export class PostgresStore implements ExecStore {
   async finish(lease: JobLease, actor: Actor, outcome: FinishOutcome): Promise<LeaseStatus> {
     const ev = finishEvent(lease.jobId, hole('attempt') as unknown as number, outcome);
     const f = eventFragments(ev, actor);
-    const [r] = await this.query(
-      `${withLedger(`done AS (
-         UPDATE jobs SET state = $3, result = $4, error = $5, lease_expires_ms = NULL, updated_at = ${NOW_ISO}
-         WHERE id = $1 AND lease_id = $2 AND state = 'running' RETURNING id, attempts),
-       changed AS (SELECT 1 AS ord, $6::text AS ev_type, id AS job_id, replace($7::text, $9, attempts::text) AS pre, $8::text AS post FROM done)`)}
-       SELECT count(*)::int AS n FROM done`,
-      [
-        lease.jobId,
-        lease.leaseId,
-        outcome.state,
-        outcome.result === undefined ? null : JSON.stringify(outcome.result),
-        outcome.error ?? null,
-        ev.type,
-        f.pre,
-        f.post,
-        holeText('attempt'),
-      ],
-    );
+    const [r] = await this.query(FINISH_SQL, [
+      lease.jobId,
+      lease.leaseId,
+      outcome.state,
+      outcome.result === undefined ? null : JSON.stringify(outcome.result),
+      outcome.error ?? null,
+      ev.type,
+      f.pre,
+      f.post,
+      holeText('attempt'),
+    ]);
     return r?.n === 1 ? 'ok' : this.leaseStatus(lease, outcome.state);
   }
 
