@@ -14,7 +14,14 @@ import { usePostgres } from '../packages/exec/test/support/postgres.js';
 import { freshHome, openclaw } from './run-cli.js';
 
 const pg = usePostgres();
-const gitEnv = { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@x', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@x', HOME: '/nonexistent', PATH: '/usr/bin:/bin' };
+const gitEnv = {
+  GIT_AUTHOR_NAME: 't',
+  GIT_AUTHOR_EMAIL: 't@x',
+  GIT_COMMITTER_NAME: 't',
+  GIT_COMMITTER_EMAIL: 't@x',
+  HOME: '/nonexistent',
+  PATH: '/usr/bin:/bin',
+};
 const pidFiles: string[] = [];
 afterEach(() => {
   // A fallback worker must never outlive its test.
@@ -144,7 +151,9 @@ describe('ledger checkpoint and tampering', () => {
     expect(plain.code).toBe(0);
     const truncated = run(['exec', 'ledger', 'verify', '--checkpoint', cp.out]);
     expect(truncated.code).toBe(3);
-    expect(truncated.stdout).toMatch(/^BAD the ledger ends at seq 8 but the checkpoint signed seq 10: records 9\.\.10 were removed\n {2}first bad record: seq 9/);
+    expect(truncated.stdout).toMatch(
+      /^BAD the ledger ends at seq 8 but the checkpoint signed seq 10: records 9\.\.10 were removed\n {2}first bad record: seq 9/,
+    );
     db.exec(`UPDATE ledger SET body = replace(body, '"exec.started"', '"exec.startee"') WHERE seq = 3`);
     db.close();
     const edited = run(['exec', 'ledger', 'verify', '--json']);
@@ -225,7 +234,9 @@ describe('service: units and the fallback worker (no user bus here: systemd as P
     pidFiles.push(join(home, 'run/worker.pid'));
     const start = run(['exec', 'start']);
     expect(start.code).toBe(0);
-    expect(start.stdout).toMatch(/^start=blocked reason=systemd_user_unavailable detail=".*"\nfallback_worker=started pid=\d+ log=\S+worker\.log pid_file=\S+worker\.pid\n$/);
+    expect(start.stdout).toMatch(
+      /^start=blocked reason=systemd_user_unavailable detail=".*"\nfallback_worker=started pid=\d+ log=\S+worker\.log pid_file=\S+worker\.pid\n$/,
+    );
     expect(run(['exec', 'start']).stdout).toMatch(/fallback_worker=already_running/);
     const q = run(['exec', 'enqueue', 'doc_compactor_task', '--repo', 'demo', '--ref', sha, '--json']).json();
     let state = '';
