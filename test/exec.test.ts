@@ -207,11 +207,15 @@ describe('health', () => {
     expect(stub.stdout).toMatch(/summary kill_switch=false events=0 model_stub=true model_reachable=unknown\n$/);
   });
 
-  it('an unreachable Postgres store is exit 3 with the reason', () => {
+  it('an unreachable Postgres store: health exits 3 with the reason, exec run is denied (77)', () => {
     const { run } = world('exec:\n  store: postgres://nobody@127.0.0.1:9/none\n');
     const h = run(['exec', 'health', '--json']);
     expect(h.code).toBe(3);
     expect(h.json()).toMatchObject({ store: { kind: 'postgres', ok: false }, kill_switch: null, events: null });
+    // Nothing runs that cannot be recorded.
+    const r = run(['exec', 'run', '--host', 'gateway', '--security', 'full', '--', 'true']);
+    expect(r.code).toBe(77);
+    expect(r.stderr).toMatch(/^error: cannot open the Postgres store postgres:\/\/nobody@127\.0\.0\.1:9\/none/);
   });
 });
 

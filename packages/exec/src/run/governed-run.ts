@@ -188,7 +188,12 @@ export async function governedRun(req: RunRequest, deps: RunDeps): Promise<RunOu
     }
   }
 
-  const commands = commandsFromDecision(decision, { command: req.command, cwd });
+  let commands: ReturnType<typeof commandsFromDecision>;
+  try {
+    commands = commandsFromDecision(decision, { command: req.command, cwd });
+  } catch (e) {
+    return denied([{ code: (e as { code?: string }).code ?? 'nothing_to_run', message: (e as Error).message }], decision);
+  }
   const timeoutSec = Math.min(decision.timeoutSec, req.timeoutSec ?? Number.POSITIVE_INFINITY);
   await record('exec.started', {
     host: decision.host,

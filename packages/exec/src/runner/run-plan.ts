@@ -65,7 +65,8 @@ function makePipe(): { read: number; write: number } {
   const dir = mkdtempSync(join(tmpdir(), 'openclaw-pipe-'));
   try {
     const fifo = join(dir, 'p');
-    const mk = spawnSync('/usr/bin/mkfifo', ['-m', '600', fifo], { stdio: 'ignore' });
+    let mk = spawnSync('/usr/bin/mkfifo', ['-m', '600', fifo], { stdio: 'ignore' });
+    if (mk.error) mk = spawnSync('/bin/mkfifo', ['-m', '600', fifo], { stdio: 'ignore' });
     if (mk.status !== 0) throw new Error(`cannot make a pipe: mkfifo failed (${mk.error?.message ?? `exit ${mk.status}`})`);
     const probe = openSync(fifo, fsc.O_RDONLY | fsc.O_NONBLOCK);
     const write = openSync(fifo, fsc.O_WRONLY);

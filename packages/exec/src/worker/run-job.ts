@@ -152,7 +152,8 @@ async function runJob(
 
   async function runRecorded(commands: PlannedCommand[], cwd: string): Promise<RunResult> {
     const launcher = jobLauncher(validated, runtime, cwd);
-    const env = buildChildEnv(undefined, { path: runtime.pathDirs, home: runtime.userHome });
+    // Inside the sandbox the real home is read-only: test runners that write caches get the private /tmp.
+    const env = buildChildEnv(undefined, { path: runtime.pathDirs, home: launcher.name === 'bwrap' ? '/tmp' : runtime.userHome });
     await deps.persist('exec.started', () =>
       store.append(
         [

@@ -34,8 +34,18 @@ export function hostId(config: LoadedConfig, flag?: string): string {
 }
 
 /** Opens the store, runs `fn`, closes it; an unreachable store is one error line with the fix. */
-export async function withStore<T>(ctx: ExecContext, fn: (store: ExecStore) => Promise<T>, opts: { maxConnections?: number } = {}): Promise<T> {
-  const store = await openStore(ctx.target, opts.maxConnections ? { postgres: { maxConnections: opts.maxConnections } } : {});
+export async function withStore<T>(
+  ctx: ExecContext,
+  fn: (store: ExecStore) => Promise<T>,
+  opts: { maxConnections?: number; unavailableExitCode?: number } = {},
+): Promise<T> {
+  let store: ExecStore;
+  try {
+    store = await openStore(ctx.target, opts.maxConnections ? { postgres: { maxConnections: opts.maxConnections } } : {});
+  } catch (e) {
+    if (opts.unavailableExitCode === undefined || !(e instanceof OpenclawError)) throw e;
+    throw new OpenclawError({ code: e.code, reason: e.reason, ...(e.hint ? { hint: e.hint } : {}), exitCode: opts.unavailableExitCode, cause: e });
+  }
   try {
     return await fn(store);
   } catch (e) {

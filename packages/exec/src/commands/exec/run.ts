@@ -43,29 +43,33 @@ export default class ExecRun extends OpenclawCommand {
       throw usageError('put the command after `--` so its options are not read as openclaw flags', `openclaw exec run -- ${rawArgv.join(' ')}`);
     const ctx = await execContext(flags);
     const { policy, config } = await loadPolicy({ configFile: flags.config, approvalsFile: flags.approvals });
-    const out = await withStore(ctx, (store) =>
-      governedRun(
-        {
-          ...(flags.command !== undefined ? { command: flags.command } : { argv: rawArgv }),
-          cwd: flags.cwd ?? process.cwd(),
-          agentId: flags.agent ?? null,
-          host: flags.host,
-          security: flags.security,
-          ask: flags.ask,
-          env: keyValues(flags.env, 'env'),
-          timeoutSec: flags.timeout,
-        },
-        {
-          policy,
-          store,
-          actor: ctx.actor,
-          // The approvals endpoint client (@openclaw/approvals) plugs in here; until then no human
-          // is reachable and an ask becomes what askFallback says.
-          approver: unreachableApprover,
-          openclawHome: ctx.paths.home,
-          sandboxWorkspace: config.config.sandbox?.workspace,
-        },
-      ),
+    // Nothing runs that cannot be recorded: a store that cannot be opened is a deny.
+    const out = await withStore(
+      ctx,
+      (store) =>
+        governedRun(
+          {
+            ...(flags.command !== undefined ? { command: flags.command } : { argv: rawArgv }),
+            cwd: flags.cwd ?? process.cwd(),
+            agentId: flags.agent ?? null,
+            host: flags.host,
+            security: flags.security,
+            ask: flags.ask,
+            env: keyValues(flags.env, 'env'),
+            timeoutSec: flags.timeout,
+          },
+          {
+            policy,
+            store,
+            actor: ctx.actor,
+            // The approvals endpoint client (@openclaw/approvals) plugs in here; until then no human
+            // is reachable and an ask becomes what askFallback says.
+            approver: unreachableApprover,
+            openclawHome: ctx.paths.home,
+            sandboxWorkspace: config.config.sandbox?.workspace,
+          },
+        ),
+      { unavailableExitCode: ExitCode.denied },
     );
     if (this.wantsJson) {
       this.output(out, () => '', out.exitCode);
