@@ -46,7 +46,7 @@ function world(config = '') {
   const sha = git('rev-parse', 'HEAD');
   writeFileSync(join(home, 'repo_allowlist.yaml'), `version: 1\nrepos:\n  demo:\n    url: ${repo}\n`);
   writeFileSync(join(home, 'openclaw.yaml'), `version: 1\n${config}`);
-  const run = (args: string[], env: Record<string, string> = {}) => openclaw(args, { home, env });
+  const run = (args: string[], env: Record<string, string> = {}) => ({ ...openclaw(args, { home, env }), home });
   return { home, repo, sha, run };
 }
 
@@ -70,6 +70,8 @@ describe.each(['sqlite', 'postgres'] as const)('exec on the %s store, as a user'
 
     const s = run(['exec', 'status', '--json']);
     expect(s.code).toBe(0);
+    // Piped stdin is not an argument (oclif would read a missing argument from it).
+    expect(openclaw(['exec', 'status', '--json'], { home: s.home, input: 'j_not_a_job\n' }).code).toBe(0);
     expect(s.json()).toMatchObject({ store: { kind }, jobs: { completed: 1, queued: 0 }, recent: [{ id, state: 'completed' }] });
     const one = run(['exec', 'status', id, '--json']).json();
     expect(one.events.map((e: { type: string }) => e.type)).toEqual(['enqueue', 'claim', 'exec.started', 'exec.finished', 'complete']);

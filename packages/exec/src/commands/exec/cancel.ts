@@ -9,7 +9,7 @@ export default class ExecCancel extends OpenclawCommand {
     '<%= config.bin %> exec cancel j_mb2k9x0c1f3a5e7b9d1c3e5f',
     '<%= config.bin %> exec cancel j_mb2k9x0c1f3a5e7b9d1c3e5f --reason "superseded"',
   ];
-  static override args = { job: Args.string({ description: 'The job id.', required: true }) };
+  static override args = { job: Args.string({ description: 'The job id.', required: true, ignoreStdin: true }) };
   static override flags = { ...configFlag, reason: Flags.string({ description: 'Why (recorded in the ledger).', default: 'cancelled by a user' }) };
 
   async run(): Promise<void> {

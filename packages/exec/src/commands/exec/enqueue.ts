@@ -13,7 +13,7 @@ export default class ExecEnqueue extends OpenclawCommand {
     '<%= config.bin %> exec enqueue test_runner_task --param runner=make --repo demo --ref $(git rev-parse HEAD)',
     '<%= config.bin %> exec enqueue doc_compactor_task --param docs_dir=docs --param max_chars=20000 --repo demo --ref SHA --json',
   ];
-  static override args = { type: Args.string({ description: 'Job type (from the job allowlist).', required: true }) };
+  static override args = { type: Args.string({ description: 'Job type (from the job allowlist).', required: true, ignoreStdin: true }) };
   static override flags = {
     ...configFlag,
     param: Flags.string({ char: 'p', description: 'A job parameter (repeatable).', multiple: true, helpValue: 'KEY=VALUE' }),

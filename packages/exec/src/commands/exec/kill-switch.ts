@@ -11,7 +11,7 @@ export default class ExecKillSwitch extends OpenclawCommand {
     '<%= config.bin %> exec kill-switch off',
     '<%= config.bin %> exec kill-switch status --json',
   ];
-  static override args = { action: Args.string({ description: 'on, off or status.', options: ['on', 'off', 'status'], default: 'status' }) };
+  static override args = { action: Args.string({ description: 'on, off or status.', options: ['on', 'off', 'status'], default: 'status', ignoreStdin: true }) };
   static override flags = { ...configFlag, reason: Flags.string({ description: 'Why (recorded in the ledger).' }) };
 
   async run(): Promise<void> {

@@ -14,7 +14,7 @@ export default class ExecStatus extends OpenclawCommand {
     '<%= config.bin %> exec status j_mb2k9x0c1f3a5e7b9d1c3e5f --json',
     '<%= config.bin %> exec status --limit 50',
   ];
-  static override args = { job: Args.string({ description: 'A job id: show that job, its ledger events and its artifacts.' }) };
+  static override args = { job: Args.string({ description: 'A job id: show that job, its ledger events and its artifacts.', ignoreStdin: true }) };
   static override flags = { ...configFlag, limit: Flags.integer({ description: 'Recent jobs to list (default 10).', min: 1, max: 1000 }) };
 
   async run(): Promise<void> {
