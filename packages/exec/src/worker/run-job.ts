@@ -70,6 +70,8 @@ function abortError(signal: AbortSignal): Promise<never> {
   });
 }
 
+const ensuredArtifactRoots = new Set<string>();
+
 export function startJob(job: JobRecord, deps: JobRunnerDeps): RunningJob {
   const lease: JobLease = { jobId: job.id, leaseId: job.lease?.id ?? '' };
   const ctrl = new AbortController();
@@ -93,7 +95,10 @@ async function runJob(
 ): Promise<JobReport> {
   const { store, actor, runtime } = deps;
   const startedAt = new Date().toISOString();
-  ensurePrivateDir(runtime.artifactsDir);
+  if (!ensuredArtifactRoots.has(runtime.artifactsDir)) {
+    ensurePrivateDir(runtime.artifactsDir);
+    ensuredArtifactRoots.add(runtime.artifactsDir);
+  }
   const artifactDir = ensurePrivateDir(join(runtime.artifactsDir, job.id));
   let runtimeLimitSec = job.timeoutSec;
   const report = (state: JobReport['state'], error?: string): JobReport => ({ id: job.id, type: job.type, state, ...(error ? { error } : {}), artifactDir });
