@@ -1,4 +1,5 @@
 /** The worker loop in process against the embedded store: budgets, leases, cancel, kill switch, stop. */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { verifyRecords } from '../src/ledger/verify.js';
@@ -39,11 +40,13 @@ const until = async (cond: () => boolean | Promise<boolean>, what: string) => {
 
 describe('worker', () => {
   it('--once claims one job, runs it, records it and exits', async () => {
-    const { enqueue, worker, store, types } = await setup();
+    const { enqueue, worker, store, types, home } = await setup();
     const a = await enqueue('noop_task');
     const b = await enqueue('noop_task');
     const s = await worker({ once: true }).run();
-    expect(s).toMatchObject({ claimed: 1, stoppedBy: 'once', jobs: [{ id: a.id, state: 'completed' }] });
+    expect(s).toMatchObject({ claimed: 1, stoppedBy: 'once', jobs: [{ id: a.id, state: 'completed', artifactDir: null }] });
+    // A job that wrote nothing has no artifact directory: its evidence is the row and the ledger.
+    expect(existsSync(join(home, 'artifacts', a.id))).toBe(false);
     expect(await types(a.id)).toEqual(['enqueue', 'claim', 'complete']);
     expect((await store.getJob(b.id))?.state).toBe('queued');
   });

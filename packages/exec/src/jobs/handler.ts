@@ -15,8 +15,8 @@ export interface JobContext {
   validated: ValidatedJob;
   signal: AbortSignal;
   budget: JobBudget;
-  /** `$OPENCLAW_HOME/artifacts/<job id>/`, created 0700. */
-  artifactDir: string;
+  /** `$OPENCLAW_HOME/artifacts/<job id>/`, created 0700 on first use (then artifact.json is written too). */
+  readonly artifactDir: string;
   /** The job's repo at its pinned SHA (cached; removed by the worker when the job ends). */
   checkout(): Promise<Checkout>;
   /** Resolves an executable through the policy's PATH. */

@@ -39,7 +39,8 @@ export interface JobReport {
   /** How it ended from this worker's point of view. */
   state: 'completed' | 'failed' | 'timed_out' | 'cancelled' | 'lost' | 'requeued';
   error?: string;
-  artifactDir: string;
+  /** Null when the job wrote no artifacts. */
+  artifactDir: string | null;
 }
 
 export interface RunningJob {
@@ -95,13 +96,29 @@ async function runJob(
 ): Promise<JobReport> {
   const { store, actor, runtime } = deps;
   const startedAt = new Date().toISOString();
-  if (!ensuredArtifactRoots.has(runtime.artifactsDir)) {
-    ensurePrivateDir(runtime.artifactsDir);
-    ensuredArtifactRoots.add(runtime.artifactsDir);
-  }
-  const artifactDir = ensurePrivateDir(join(runtime.artifactsDir, job.id));
+  // Made on first use: a job that writes nothing has no artifact directory (its evidence is the
+  // job row and the ledger); one that does also gets artifact.json.
+  const artifactDir = join(runtime.artifactsDir, job.id);
+  let artifactsMade = false;
+  const useArtifactDir = () => {
+    if (!artifactsMade) {
+      if (!ensuredArtifactRoots.has(runtime.artifactsDir)) {
+        ensurePrivateDir(runtime.artifactsDir);
+        ensuredArtifactRoots.add(runtime.artifactsDir);
+      }
+      ensurePrivateDir(artifactDir);
+      artifactsMade = true;
+    }
+    return artifactDir;
+  };
   let runtimeLimitSec = job.timeoutSec;
-  const report = (state: JobReport['state'], error?: string): JobReport => ({ id: job.id, type: job.type, state, ...(error ? { error } : {}), artifactDir });
+  const report = (state: JobReport['state'], error?: string): JobReport => ({
+    id: job.id,
+    type: job.type,
+    state,
+    ...(error ? { error } : {}),
+    artifactDir: artifactsMade ? artifactDir : null,
+  });
 
   let validated: ValidatedJob;
   try {
@@ -144,7 +161,9 @@ async function runJob(
     validated,
     signal,
     budget,
-    artifactDir,
+    get artifactDir() {
+      return useArtifactDir();
+    },
     checkout: () => {
       if (!validated.repo || !validated.ref) return Promise.reject(new Error(`job type ${job.type} has no repository`));
       checkout ??= runtime.checkout(validated.repo, validated.ref, { mirrorsDir: runtime.mirrorsDir, signal });
@@ -214,6 +233,7 @@ async function runJob(
     const why = abortReason();
     const finishedAt = new Date().toISOString();
     const write = (status: string, error: string | undefined) =>
+      artifactsMade &&
       writeFileSync(
         join(artifactDir, 'artifact.json'),
         `${JSON.stringify(
@@ -251,7 +271,11 @@ async function runJob(
     const fin: FinishOutcome =
       why === 'timeout'
         ? { state: 'timed_out', error: `runtime budget of ${runtimeLimitSec} s exceeded`, result: outcome.result }
-        : { state: outcome.state, result: { ...outcome.result, artifact_dir: artifactDir }, ...(outcome.error ? { error: outcome.error } : {}) };
+        : {
+            state: outcome.state,
+            result: { ...outcome.result, ...(artifactsMade ? { artifact_dir: artifactDir } : {}) },
+            ...(outcome.error ? { error: outcome.error } : {}),
+          };
     write(fin.state, fin.error);
     const status = await deps.persist('finish', () => store.finish(lease, actor, fin));
     if (status === 'ok') return report(fin.state, fin.error);

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
 import { OpenclawError } from '@openclaw/policy';
 import { OpenclawCommand } from '@openclaw/policy/cli';
@@ -29,14 +30,15 @@ export default class ExecStatus extends OpenclawCommand {
           hint: 'openclaw exec status lists recent jobs',
         });
       const evs = events.map((r) => JSON.parse(r.body) as LedgerRecord);
-      const artifactDir = `${ctx.paths.artifactsDir}/${job.id}`;
+      const dir = `${ctx.paths.artifactsDir}/${job.id}`;
+      const artifactDir = existsSync(dir) ? dir : null;
       this.output({ job, events: evs, artifact_dir: artifactDir }, () =>
         [
           `${job.id} ${job.type} ${job.state} (attempt ${job.attempts}/${job.maxAttempts})${job.error ? `: ${job.error}` : ''}`,
           ...(job.repo ? [`  repo ${job.repo}@${job.ref}`] : []),
           ...(Object.keys(job.params).length ? [`  params ${JSON.stringify(job.params)}`] : []),
           ...(job.result ? [`  result ${JSON.stringify(job.result)}`] : []),
-          `  artifacts ${artifactDir}`,
+          `  artifacts ${artifactDir ?? '(none)'}`,
           ...evs.map((e) => `  #${e.seq} ${e.ts} ${e.type} by ${e.worker_id}@${e.host}`),
         ].join('\n'),
       );

@@ -83,7 +83,7 @@ export default class ExecWorker extends OpenclawCommand {
 
   private render(s: WorkerSummary): string {
     const lines = [`worker ${s.workerId} stopped (${s.stoppedBy}): ${s.claimed} job(s) claimed${s.killSwitch ? '; the kill switch is on' : ''}`];
-    for (const j of s.jobs) lines.push(`  ${j.id} ${j.type} ${j.state}${j.error ? `: ${j.error}` : ''}  ${j.artifactDir}`);
+    for (const j of s.jobs) lines.push(`  ${j.id} ${j.type} ${j.state}${j.error ? `: ${j.error}` : ''}${j.artifactDir ? `  ${j.artifactDir}` : ''}`);
     if (s.claimed === 0 && !s.killSwitch) lines.push('  no queued job (openclaw exec enqueue …)');
     return lines.join('\n');
   }
