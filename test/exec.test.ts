@@ -5,11 +5,11 @@
  * tampering; units and the fallback background worker.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { usePostgres } from '../packages/exec/test/support/postgres.js';
 import { freshHome, openclaw } from './run-cli.js';
 
@@ -23,6 +23,10 @@ const gitEnv = {
   PATH: '/usr/bin:/bin',
 };
 const pidFiles: string[] = [];
+const homes: string[] = [];
+afterAll(() => {
+  for (const h of homes) rmSync(h, { recursive: true, force: true });
+});
 afterEach(() => {
   // A fallback worker must never outlive its test.
   for (const f of pidFiles.splice(0)) {
@@ -35,6 +39,7 @@ afterEach(() => {
 /** A home with a local repo (Makefile tests, docs), its allowlist entry, and optional config. */
 function world(config = '') {
   const home = freshHome();
+  homes.push(home);
   const repo = join(home, 'demo');
   mkdirSync(join(repo, 'docs'), { recursive: true });
   writeFileSync(join(repo, 'Makefile'), 'test:\n\t@echo "3 tests passed"\n');
@@ -179,7 +184,7 @@ describe('health', () => {
       const { BIN } = await import('./run-cli.js');
       const out = await new Promise<string>((resolve) => {
         const c = spawn(BIN, ['exec', 'health', '--json'], {
-          env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', OPENCLAW_HOME: freshHome(), OPENCLAW_MODEL_API_BASE: `http://127.0.0.1:${port}/v1` },
+          env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', OPENCLAW_HOME: world().home, OPENCLAW_MODEL_API_BASE: `http://127.0.0.1:${port}/v1` },
         });
         let s = '';
         c.stdout.on('data', (b) => (s += b));
