@@ -1,0 +1,130 @@
+/**
+ * The ledger record (SPEC §5). One record per event, chained:
+ *
+ *   {seq, ts, worker_id, host, type, job_id?, data, prev, hash}
+ *
+ * `seq` counts from 1 without gaps; `ts` is UTC ISO-8601 with milliseconds; `prev` is the `hash` of
+ * the record before (64 zeros for the first); `hash` is the SHA-256 (hex) of the record's *body*: the
+ * canonical JSON of the record without `hash` — keys sorted by UTF-16 code units at every level, no
+ * whitespace, strings and numbers as JSON.stringify writes them (the rules of RFC 8785). Stores keep
+ * the body bytes as written, so verification hashes exactly what was sealed.
+ */
+import { createHash } from 'node:crypto';
+
+export const GENESIS_PREV = '0'.repeat(64);
+
+export const LEDGER_EVENT_TYPES = [
+  'enqueue',
+  'claim',
+  'heartbeat',
+  'complete',
+  'fail',
+  'requeue',
+  'cancel',
+  'exec.started',
+  'exec.finished',
+  'exec.denied',
+  'approval.requested',
+  'approval.granted',
+  'approval.denied',
+  'kill_switch',
+] as const;
+
+export interface LedgerRecord {
+  seq: number;
+  ts: string;
+  worker_id: string;
+  host: string;
+  type: string;
+  job_id?: string;
+  data: Record<string, unknown>;
+  prev: string;
+  hash: string;
+}
+
+/** A record as a store keeps it: its sequence number, the sealed body and its hash. */
+export interface StoredRecord {
+  seq: number;
+  body: string;
+  hash: string;
+}
+
+export interface LedgerHead {
+  seq: number;
+  hash: string;
+}
+
+/** What a caller appends; the store assigns seq, ts and prev inside its transaction. */
+export interface LedgerEvent {
+  type: string;
+  jobId?: string | undefined;
+  data?: Record<string, unknown>;
+}
+
+/** Who writes an event: a worker, or `cli` for commands run by a person. */
+export interface Actor {
+  workerId: string;
+  host: string;
+}
+
+export function canonicalJson(value: unknown): string {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return JSON.stringify(value);
+    case 'number':
+      if (!Number.isFinite(value)) throw new TypeError(`canonical JSON has no ${value}`);
+      return JSON.stringify(value);
+    case 'object': {
+      if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+      const obj = value as Record<string, unknown>;
+      if (typeof (obj as { toJSON?: unknown }).toJSON === 'function') return canonicalJson((obj as { toJSON: () => unknown }).toJSON());
+      const parts: string[] = [];
+      for (const k of Object.keys(obj).sort()) {
+        const v = obj[k];
+        if (v !== undefined) parts.push(`${JSON.stringify(k)}:${canonicalJson(v)}`);
+      }
+      return `{${parts.join(',')}}`;
+    }
+    default:
+      throw new TypeError(`canonical JSON cannot hold a ${typeof value}`);
+  }
+}
+
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * A record's body around the three values only the store knows (prev, seq, ts): the canonical
+ * JSON's keys sort as data, host, job_id, prev, seq, ts, type, worker_id, so the body is
+ * `pre + prev + '","seq":' + seq + ',"ts":"' + ts + post`. Postgres assembles bodies from these
+ * fragments in SQL (one statement per change); the embedded store and the tests use `sealRecord`.
+ */
+export function eventFragments(ev: LedgerEvent, actor: Actor): { pre: string; post: string } {
+  const jobId = ev.jobId !== undefined ? `,"job_id":${JSON.stringify(ev.jobId)}` : '';
+  return {
+    pre: `{"data":${canonicalJson(ev.data ?? {})},"host":${JSON.stringify(actor.host)}${jobId},"prev":"`,
+    post: `","type":${JSON.stringify(ev.type)},"worker_id":${JSON.stringify(actor.workerId)}}`,
+  };
+}
+
+export function assembleBody(pre: string, prev: string, seq: number, ts: string, post: string): string {
+  return `${pre}${prev}","seq":${seq},"ts":"${ts}${post}`;
+}
+
+/** Seals the next record after `head`: its body and hash. */
+export function sealRecord(head: LedgerHead | null, ev: LedgerEvent, actor: Actor, ts: string): StoredRecord {
+  const { pre, post } = eventFragments(ev, actor);
+  const seq = (head?.seq ?? 0) + 1;
+  const body = assembleBody(pre, head?.hash ?? GENESIS_PREV, seq, ts, post);
+  return { seq, body, hash: sha256Hex(body) };
+}
+
+/** The JSONL line of a stored record (what `exec ledger export` writes): the record with its hash. */
+export function recordLine(r: StoredRecord): string {
+  // The body is canonical and `hash` sorts between `data` and `host`: rebuild rather than splice.
+  const parsed = JSON.parse(r.body) as Record<string, unknown>;
+  return canonicalJson({ ...parsed, hash: r.hash });
+}

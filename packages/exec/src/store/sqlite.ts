@@ -1,0 +1,422 @@
+/**
+ * The embedded store: one SQLite file (`$OPENCLAW_HOME/state/exec.db` by default) through
+ * `node:sqlite`, in WAL mode with synchronous=NORMAL — a crashed or killed process loses nothing it
+ * committed; a power loss may lose the last commits but never corrupts the file.
+ *
+ * Every write is one `BEGIN IMMEDIATE` transaction, which takes SQLite's write lock up front, so two
+ * processes can never claim the same row. Waiting for the lock is done here rather than by SQLite's
+ * busy handler, whose first sleep is a whole millisecond: short randomised waits first, then longer
+ * ones, up to `busyTimeoutMs`. Statements run synchronously, so a transaction never interleaves
+ * with another one of this process.
+ */
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { OpenclawError } from '@openclaw/policy';
+import { type Actor, type LedgerEvent, type LedgerHead, type StoredRecord, sealRecord } from '../ledger/record.js';
+import { finishEvent, type JobRow, jobFromRow, parseKillSwitch, reapEvent, workerFromRow } from './rows.js';
+import { SCHEMA, SCHEMA_VERSION } from './sqlite-schema.js';
+import {
+  type ClaimResult,
+  type ExecStore,
+  emptyCounts,
+  type FinishOutcome,
+  type JobCounts,
+  type JobLease,
+  type JobRecord,
+  type JobState,
+  type KillSwitchState,
+  type LeaseStatus,
+  type NewJob,
+  newJobId,
+  newLeaseId,
+  type ReapedJob,
+  type WorkerInfo,
+} from './types.js';
+
+function isBusy(e: unknown): boolean {
+  return (e as { errcode?: number }).errcode === 5 || (e as { errcode?: number }).errcode === 6;
+}
+
+const waitCell = new Int32Array(new SharedArrayBuffer(4));
+function sleepSync(ms: number): void {
+  Atomics.wait(waitCell, 0, 0, ms);
+}
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export interface SqliteStoreOptions {
+  /** How long a write waits for another process's transaction (default 10 s). */
+  busyTimeoutMs?: number;
+}
+
+export class SqliteStore implements ExecStore {
+  readonly kind = 'sqlite' as const;
+  readonly location: string;
+  private readonly db: DatabaseSync;
+  private readonly busyTimeoutMs: number;
+  private readonly stmts = new Map<string, StatementSync>();
+
+  private constructor(
+    readonly path: string,
+    opts: SqliteStoreOptions,
+  ) {
+    this.location = path;
+    this.busyTimeoutMs = opts.busyTimeoutMs ?? 10_000;
+    // SQLite's own busy handler only guards the statements outside our transactions (reads, pragmas).
+    this.db = new DatabaseSync(path, { timeout: this.busyTimeoutMs });
+  }
+
+  /** Opens (creating 0600 when missing) and migrates the store. */
+  static async open(path: string, opts: SqliteStoreOptions = {}): Promise<SqliteStore> {
+    if (path !== ':memory:') {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      closeSync(openSync(path, 'a', 0o600));
+    }
+    let store: SqliteStore;
+    try {
+      store = new SqliteStore(path, opts);
+      store.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;');
+      await store.tx(() => {
+        store.db.exec(SCHEMA);
+        const v = store.stmt('SELECT value FROM meta WHERE key = ?').get('schema_version') as { value: string } | undefined;
+        if (!v) store.stmt('INSERT INTO meta (key, value) VALUES (?, ?)').run('schema_version', SCHEMA_VERSION);
+        else if (v.value !== SCHEMA_VERSION)
+          throw new OpenclawError({
+            code: 'store_schema_mismatch',
+            reason: `${path} has schema version ${v.value}; this openclaw knows ${SCHEMA_VERSION}`,
+            hint: 'use the openclaw release that created it, or move the file away',
+          });
+      });
+    } catch (e) {
+      if (e instanceof OpenclawError) throw e;
+      throw new OpenclawError({
+        code: 'store_unavailable',
+        reason: `cannot open the embedded store ${path}: ${(e as Error).message}`,
+        hint: `check that ${path} is a SQLite file you can write, or move it away to start a new one`,
+        cause: e,
+      });
+    }
+    return store;
+  }
+
+  private stmt(sql: string): StatementSync {
+    let s = this.stmts.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  /** Runs `fn` inside BEGIN IMMEDIATE … COMMIT, waiting for the write lock as described above. */
+  private async tx<T>(fn: () => T): Promise<T> {
+    const start = performance.now();
+    let spins = 0;
+    for (;;) {
+      try {
+        this.db.exec('BEGIN IMMEDIATE');
+        break;
+      } catch (e) {
+        if (!isBusy(e)) throw e;
+        const waited = performance.now() - start;
+        if (waited > this.busyTimeoutMs)
+          throw new OpenclawError({
+            code: 'store_busy',
+            reason: `the embedded store ${this.path} stayed locked for ${Math.round(waited)} ms`,
+            hint: 'another process holds a long write transaction; retry',
+          });
+        // Lock holds are tens of microseconds: spin briefly with sub-millisecond waits, then yield.
+        if (spins++ < 40) sleepSync(0.02 + Math.random() * 0.1);
+        else await sleep(1 + Math.random() * 4);
+      }
+    }
+    try {
+      const out = fn();
+      this.db.exec('COMMIT');
+      return out;
+    } catch (e) {
+      if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      throw e;
+    }
+  }
+
+  private head(): LedgerHead | null {
+    const r = this.stmt('SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+    return r ? { seq: Number(r.seq), hash: r.hash } : null;
+  }
+
+  /** Appends events inside the caller's transaction. */
+  private appendIn(events: readonly LedgerEvent[], actor: Actor): LedgerHead {
+    let head = this.head();
+    const ts = new Date().toISOString();
+    const insert = this.stmt('INSERT INTO ledger (seq, type, job_id, body, hash) VALUES (?, ?, ?, ?, ?)');
+    for (const ev of events) {
+      const sealed = sealRecord(head, ev, actor, ts);
+      insert.run(sealed.seq, ev.type, ev.jobId ?? null, sealed.body, sealed.hash);
+      head = { seq: sealed.seq, hash: sealed.hash };
+    }
+    return head as LedgerHead;
+  }
+
+  private row(id: string): JobRow | undefined {
+    return this.stmt('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
+  }
+
+  async enqueue(jobs: readonly NewJob[], actor: Actor): Promise<JobRecord[]> {
+    return this.tx(() => {
+      const now = new Date().toISOString();
+      const insert = this.stmt(
+        `INSERT INTO jobs (id, type, params, repo, ref, state, attempts, max_attempts, timeout_sec, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?) RETURNING *`,
+      );
+      const out: JobRecord[] = [];
+      const events: LedgerEvent[] = [];
+      for (const j of jobs) {
+        const row = insert.get(
+          newJobId(),
+          j.type,
+          JSON.stringify(j.params),
+          j.repo ?? null,
+          j.ref ?? null,
+          j.maxAttempts,
+          j.timeoutSec,
+          now,
+          now,
+        ) as unknown as JobRow;
+        out.push(jobFromRow(row));
+        events.push({
+          type: 'enqueue',
+          jobId: row.id,
+          data: { job_type: j.type, params: j.params, ...(j.repo ? { repo: j.repo, ref: j.ref } : {}), max_attempts: j.maxAttempts, timeout_sec: j.timeoutSec },
+        });
+      }
+      this.appendIn(events, actor);
+      return out;
+    });
+  }
+
+  async claim(actor: Actor, opts: { leaseSec: number; types: readonly string[]; limit?: number }): Promise<ClaimResult> {
+    // Outside a transaction first: an empty queue or the kill switch costs no write lock.
+    if (this.killSwitchNow().on) return { jobs: [], killSwitch: true };
+    const types = JSON.stringify(opts.types);
+    const limit = opts.limit ?? 1;
+    const pick = `SELECT qseq FROM jobs WHERE state = 'queued' AND type IN (SELECT value FROM json_each(?)) ORDER BY qseq LIMIT ?`;
+    if (this.stmt(pick).get(types, 1) === undefined) return { jobs: [], killSwitch: false };
+    return this.tx(() => {
+      if (this.killSwitchNow().on) return { jobs: [], killSwitch: true };
+      const candidates = this.stmt(pick).all(types, limit) as { qseq: number }[];
+      const now = Date.now();
+      const iso = new Date(now).toISOString();
+      const update = this.stmt(
+        `UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_id = ?, lease_owner = ?, lease_host = ?, lease_expires_ms = ?, updated_at = ?
+         WHERE qseq = ? AND state = 'queued' RETURNING *`,
+      );
+      const jobs: JobRecord[] = [];
+      for (const c of candidates) {
+        const row = update.get(newLeaseId(), actor.workerId, actor.host, now + Math.round(opts.leaseSec * 1000), iso, c.qseq) as unknown as JobRow | undefined;
+        if (row) jobs.push(jobFromRow(row));
+      }
+      this.appendIn(
+        jobs.map((j) => ({ type: 'claim', jobId: j.id, data: { job_type: j.type, attempt: j.attempts, lease_sec: opts.leaseSec } })),
+        actor,
+      );
+      return { jobs, killSwitch: false };
+    });
+  }
+
+  async heartbeat(lease: JobLease, actor: Actor, leaseSec: number, data: Record<string, unknown> = {}): Promise<LeaseStatus> {
+    return this.tx(() => {
+      const r = this.row(lease.jobId);
+      if (!r || r.lease_id !== lease.leaseId) return 'lost';
+      if (r.state === 'cancelled') return 'cancelled';
+      if (r.state !== 'running') return 'lost';
+      const now = Date.now();
+      this.stmt('UPDATE jobs SET lease_expires_ms = ?, updated_at = ? WHERE id = ?').run(now + Math.round(leaseSec * 1000), new Date(now).toISOString(), r.id);
+      this.appendIn([{ type: 'heartbeat', jobId: r.id, data: { ...data, lease_sec: leaseSec } }], actor);
+      return 'ok';
+    });
+  }
+
+  async finish(lease: JobLease, actor: Actor, outcome: FinishOutcome): Promise<LeaseStatus> {
+    return this.tx(() => {
+      const r = this.row(lease.jobId);
+      if (!r || r.lease_id !== lease.leaseId) return 'lost';
+      if (r.state === outcome.state) return 'ok';
+      if (r.state === 'cancelled') return 'cancelled';
+      if (r.state !== 'running') return 'lost';
+      const result = outcome.result === undefined ? null : JSON.stringify(outcome.result);
+      this.stmt('UPDATE jobs SET state = ?, result = ?, error = ?, lease_expires_ms = NULL, updated_at = ? WHERE id = ?').run(
+        outcome.state,
+        result,
+        outcome.error ?? null,
+        new Date().toISOString(),
+        r.id,
+      );
+      this.appendIn([finishEvent(r.id, Number(r.attempts), outcome)], actor);
+      return 'ok';
+    });
+  }
+
+  async release(lease: JobLease, actor: Actor, reason: string): Promise<LeaseStatus> {
+    return this.tx(() => {
+      const r = this.row(lease.jobId);
+      if (!r || r.lease_id !== lease.leaseId) return 'lost';
+      if (r.state === 'cancelled') return 'cancelled';
+      if (r.state !== 'running') return 'lost';
+      const attempts = Math.max(0, Number(r.attempts) - 1);
+      this.stmt(
+        `UPDATE jobs SET state = 'queued', attempts = ?, lease_id = NULL, lease_owner = NULL, lease_host = NULL, lease_expires_ms = NULL, updated_at = ? WHERE id = ?`,
+      ).run(attempts, new Date().toISOString(), r.id);
+      this.appendIn([{ type: 'requeue', jobId: r.id, data: { reason, attempts } }], actor);
+      return 'ok';
+    });
+  }
+
+  async cancel(jobId: string, actor: Actor, reason: string): Promise<JobRecord | null> {
+    return this.tx(() => {
+      const r = this.row(jobId);
+      if (!r) return null;
+      if (r.state !== 'queued' && r.state !== 'running') return jobFromRow(r);
+      const row = this.stmt(`UPDATE jobs SET state = 'cancelled', lease_expires_ms = NULL, error = ?, updated_at = ? WHERE id = ? RETURNING *`).get(
+        reason,
+        new Date().toISOString(),
+        jobId,
+      ) as unknown as JobRow;
+      this.appendIn([{ type: 'cancel', jobId, data: { reason, from: r.state } }], actor);
+      return jobFromRow(row);
+    });
+  }
+
+  async reapExpired(actor: Actor, limit = 100): Promise<ReapedJob[]> {
+    const find = `SELECT id FROM jobs WHERE state = 'running' AND lease_expires_ms < ? ORDER BY lease_expires_ms LIMIT ?`;
+    if (this.stmt(find).get(Date.now(), 1) === undefined) return [];
+    return this.tx(() => {
+      const now = Date.now();
+      const rows = this.stmt(`SELECT * FROM jobs WHERE state = 'running' AND lease_expires_ms < ? ORDER BY lease_expires_ms LIMIT ?`).all(
+        now,
+        limit,
+      ) as unknown as JobRow[];
+      const out: ReapedJob[] = [];
+      const events: LedgerEvent[] = [];
+      const iso = new Date(now).toISOString();
+      for (const r of rows) {
+        const attempts = Number(r.attempts);
+        const dead = attempts >= Number(r.max_attempts);
+        const state = dead ? 'dead' : 'queued';
+        this.stmt(
+          `UPDATE jobs SET state = ?, lease_id = NULL, lease_owner = NULL, lease_host = NULL, lease_expires_ms = NULL, error = ?, updated_at = ? WHERE id = ?`,
+        ).run(state, dead ? `lease expired after ${attempts} attempts` : null, iso, r.id);
+        events.push(reapEvent(r.id, dead, attempts, r.lease_owner));
+        out.push({ jobId: r.id, state, attempts });
+      }
+      this.appendIn(events, actor);
+      return out;
+    });
+  }
+
+  async append(events: readonly LedgerEvent[], actor: Actor): Promise<LedgerHead> {
+    return this.tx(() => this.appendIn(events, actor));
+  }
+
+  private killSwitchNow(): KillSwitchState {
+    const r = this.stmt(`SELECT value, by, updated_at FROM control WHERE key = 'kill_switch'`).get() as
+      | { value: string; by: string | null; updated_at: string }
+      | undefined;
+    return parseKillSwitch(r);
+  }
+
+  async setKillSwitch(on: boolean, actor: Actor, reason: string | null): Promise<KillSwitchState> {
+    return this.tx(() => {
+      const now = new Date().toISOString();
+      this.stmt(
+        `INSERT INTO control (key, value, by, updated_at) VALUES ('kill_switch', ?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, by = excluded.by, updated_at = excluded.updated_at`,
+      ).run(JSON.stringify({ on, reason }), actor.workerId, now);
+      this.appendIn([{ type: 'kill_switch', data: { on, reason } }], actor);
+      return { on, reason, by: actor.workerId, updatedAt: now };
+    });
+  }
+
+  async killSwitch(): Promise<KillSwitchState> {
+    return this.killSwitchNow();
+  }
+
+  async workerHeartbeat(
+    info: Omit<WorkerInfo, 'lastSeen' | 'startedAt'> & { startedAt?: string },
+    actor: Actor,
+    event?: Record<string, unknown>,
+  ): Promise<void> {
+    await this.tx(() => {
+      const now = new Date().toISOString();
+      this.stmt(
+        `INSERT INTO workers (id, host, pid, started_at, last_seen, state, running, concurrency) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen, state = excluded.state, running = excluded.running`,
+      ).run(info.id, info.host, info.pid, info.startedAt ?? now, now, info.state, info.running, info.concurrency);
+      if (event) this.appendIn([{ type: 'heartbeat', data: { ...event, worker_state: info.state, running: info.running } }], actor);
+    });
+  }
+
+  async workers(): Promise<WorkerInfo[]> {
+    const rows = this.stmt('SELECT * FROM workers ORDER BY last_seen DESC').all() as unknown as Record<string, string | number>[];
+    return rows.map(workerFromRow);
+  }
+
+  async getJob(id: string): Promise<JobRecord | null> {
+    const r = this.row(id);
+    return r ? jobFromRow(r) : null;
+  }
+
+  async listJobs(opts: { states?: readonly JobState[]; limit?: number } = {}): Promise<JobRecord[]> {
+    const rows = opts.states
+      ? this.stmt('SELECT * FROM jobs WHERE state IN (SELECT value FROM json_each(?)) ORDER BY qseq DESC LIMIT ?').all(
+          JSON.stringify(opts.states),
+          opts.limit ?? 20,
+        )
+      : this.stmt('SELECT * FROM jobs ORDER BY qseq DESC LIMIT ?').all(opts.limit ?? 20);
+    return (rows as unknown as JobRow[]).map(jobFromRow);
+  }
+
+  async jobCounts(): Promise<JobCounts> {
+    const counts = emptyCounts();
+    for (const r of this.stmt('SELECT state, COUNT(*) AS n FROM jobs GROUP BY state').all() as { state: JobState; n: number }[]) counts[r.state] = Number(r.n);
+    return counts;
+  }
+
+  async ledgerHead(): Promise<LedgerHead | null> {
+    return this.head();
+  }
+
+  async readLedger(afterSeq: number, limit: number): Promise<StoredRecord[]> {
+    return (this.stmt('SELECT seq, body, hash FROM ledger WHERE seq > ? ORDER BY seq LIMIT ?').all(afterSeq, limit) as unknown as StoredRecord[]).map((r) => ({
+      seq: Number(r.seq),
+      body: r.body,
+      hash: r.hash,
+    }));
+  }
+
+  async *ledgerPages(pageSize = 5000): AsyncIterable<StoredRecord[]> {
+    const s = this.db.prepare('SELECT seq, body, hash FROM ledger WHERE seq > ? ORDER BY seq LIMIT ?');
+    s.setReturnArrays(true);
+    let after = 0;
+    for (;;) {
+      const rows = s.all(after, pageSize) as unknown as [number, string, string][];
+      if (rows.length === 0) return;
+      const page: StoredRecord[] = new Array(rows.length);
+      for (let i = 0; i < rows.length; i++) {
+        const r = rows[i] as [number, string, string];
+        page[i] = { seq: r[0], body: r[1], hash: r[2] };
+      }
+      after = page[page.length - 1]?.seq as number;
+      yield page;
+      if (rows.length < pageSize) return;
+    }
+  }
+
+  async jobEvents(jobId: string): Promise<StoredRecord[]> {
+    return this.stmt('SELECT seq, body, hash FROM ledger WHERE job_id = ? ORDER BY seq').all(jobId) as unknown as StoredRecord[];
+  }
+
+  async close(): Promise<void> {
+    if (this.db.isOpen) this.db.close();
+  }
+}

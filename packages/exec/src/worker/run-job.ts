@@ -1,0 +1,298 @@
+/**
+ * Running one claimed job: revalidate it against the current allowlists (fail closed when its type
+ * or parameters are no longer allowed), give its handler a context, keep the lease alive with
+ * heartbeats, enforce the runtime budget, and record how it ended — completed, failed, timed_out —
+ * or hand it back (shutdown) or drop it (cancelled, lease lost: someone else owns it now).
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildChildEnv, resolveExecutable, type SandboxStatus, type ValidatedJob, validateJobRequest } from '@openclaw/policy';
+import type { Allowlists } from '../jobs/allowlists.js';
+import { BudgetExceeded, budgetLimits, JobBudget } from '../jobs/budget.js';
+import type { Checkout, RepoCheckout } from '../jobs/checkout.js';
+import type { HandlerRegistry, JobContext, JobOutcome } from '../jobs/handler.js';
+import type { Actor } from '../ledger/record.js';
+import { bwrapLauncher, defaultHiddenPaths, probeBwrap } from '../runner/bwrap.js';
+import { hostLauncher } from '../runner/host.js';
+import { ledgerEvidence } from '../runner/ledger-evidence.js';
+import { keptChars, runPlan } from '../runner/run-plan.js';
+import type { Launcher, PlannedCommand, RunResult } from '../runner/types.js';
+import { ensurePrivateDir } from '../state/paths.js';
+import type { ExecStore, FinishOutcome, JobLease, JobRecord, LeaseStatus } from '../store/types.js';
+
+export interface WorkerRuntime {
+  /** The policy's PATH (tools.exec.path). */
+  pathDirs: readonly string[];
+  sandbox: SandboxStatus;
+  openclawHome: string;
+  artifactsDir: string;
+  mirrorsDir: string;
+  userHome: string;
+  checkout: RepoCheckout;
+}
+
+export type AbortReason = 'timeout' | 'cancelled' | 'lost' | 'shutdown';
+
+export interface JobReport {
+  id: string;
+  type: string;
+  /** How it ended from this worker's point of view. */
+  state: 'completed' | 'failed' | 'timed_out' | 'cancelled' | 'lost' | 'requeued';
+  error?: string;
+  /** Null when the job wrote no artifacts. */
+  artifactDir: string | null;
+}
+
+export interface RunningJob {
+  job: JobRecord;
+  lease: JobLease;
+  abort(reason: AbortReason): void;
+  done: Promise<JobReport>;
+}
+
+export interface JobRunnerDeps {
+  store: ExecStore;
+  actor: Actor;
+  allowlists: Pick<Allowlists, 'jobs' | 'repos'>;
+  handlers: HandlerRegistry;
+  runtime: WorkerRuntime;
+  leaseSec: number;
+  heartbeatSec: number;
+  log: (line: string) => void;
+  /** Retries a store write until it answers (the store may be restarting). */
+  persist: <T>(what: string, fn: () => Promise<T>) => Promise<T>;
+}
+
+function abortError(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    const fail = () => reject(new Error(`aborted: ${String(signal.reason)}`));
+    if (signal.aborted) fail();
+    else signal.addEventListener('abort', fail, { once: true });
+  });
+}
+
+const ensuredArtifactRoots = new Set<string>();
+
+export function startJob(job: JobRecord, deps: JobRunnerDeps): RunningJob {
+  const lease: JobLease = { jobId: job.id, leaseId: job.lease?.id ?? '' };
+  const ctrl = new AbortController();
+  let reason: AbortReason | undefined;
+  const abort = (r: AbortReason) => {
+    if (reason) return;
+    reason = r;
+    ctrl.abort(r);
+  };
+  const done = runJob(job, lease, ctrl.signal, () => reason, abort, deps);
+  return { job, lease, abort, done };
+}
+
+async function runJob(
+  job: JobRecord,
+  lease: JobLease,
+  signal: AbortSignal,
+  abortReason: () => AbortReason | undefined,
+  abort: (r: AbortReason) => void,
+  deps: JobRunnerDeps,
+): Promise<JobReport> {
+  const { store, actor, runtime } = deps;
+  const startedAt = new Date().toISOString();
+  // Made on first use: a job that writes nothing has no artifact directory (its evidence is the
+  // job row and the ledger); one that does also gets artifact.json.
+  const artifactDir = join(runtime.artifactsDir, job.id);
+  let artifactsMade = false;
+  const useArtifactDir = () => {
+    if (!artifactsMade) {
+      if (!ensuredArtifactRoots.has(runtime.artifactsDir)) {
+        ensurePrivateDir(runtime.artifactsDir);
+        ensuredArtifactRoots.add(runtime.artifactsDir);
+      }
+      ensurePrivateDir(artifactDir);
+      artifactsMade = true;
+    }
+    return artifactDir;
+  };
+  let runtimeLimitSec = job.timeoutSec;
+  const report = (state: JobReport['state'], error?: string): JobReport => ({
+    id: job.id,
+    type: job.type,
+    state,
+    ...(error ? { error } : {}),
+    artifactDir: artifactsMade ? artifactDir : null,
+  });
+
+  let validated: ValidatedJob;
+  try {
+    validated = validateJobRequest(deps.allowlists.jobs, deps.allowlists.repos, {
+      type: job.type,
+      params: job.params,
+      repo: job.repo ?? undefined,
+      ref: job.ref ?? undefined,
+    });
+  } catch (e) {
+    const error = `job_not_allowed: ${(e as Error).message}`;
+    return settle({ state: 'failed', error, result: { code: (e as { code?: string }).code ?? 'job_not_allowed' } });
+  }
+  const handler = deps.handlers.get(job.type);
+  if (!handler) return settle({ state: 'failed', error: `no handler for job type ${job.type} in this worker`, result: { code: 'no_handler' } });
+
+  const limits = budgetLimits(validated.spec.budget, job.timeoutSec);
+  runtimeLimitSec = limits.maxRuntimeSec;
+  const budget = new JobBudget(limits);
+  const deadline = Date.now() + limits.maxRuntimeSec * 1000;
+  const runtimeTimer = setTimeout(() => abort('timeout'), limits.maxRuntimeSec * 1000);
+  let beating = false;
+  const heartbeat = setInterval(async () => {
+    if (beating || signal.aborted) return;
+    beating = true;
+    try {
+      const status: LeaseStatus = await store.heartbeat(lease, actor, deps.leaseSec);
+      if (status === 'cancelled') abort('cancelled');
+      else if (status === 'lost') abort('lost');
+    } catch (e) {
+      deps.log(`job ${job.id}: heartbeat failed (${(e as Error).message}); retrying`);
+    } finally {
+      beating = false;
+    }
+  }, deps.heartbeatSec * 1000);
+
+  let checkout: Promise<Checkout> | undefined;
+  const ctx: JobContext = {
+    job,
+    validated,
+    signal,
+    budget,
+    get artifactDir() {
+      return useArtifactDir();
+    },
+    checkout: () => {
+      if (!validated.repo || !validated.ref) return Promise.reject(new Error(`job type ${job.type} has no repository`));
+      checkout ??= runtime.checkout(validated.repo, validated.ref, { mirrorsDir: runtime.mirrorsDir, signal });
+      return checkout;
+    },
+    resolveExecutable: (name, cwd) => resolveExecutable(name, cwd, runtime.pathDirs),
+    runCommands: (commands, opts) => runRecorded(commands, opts.cwd),
+    progress: (line) => deps.log(`job ${job.id}: ${line}`),
+  };
+
+  async function runRecorded(commands: PlannedCommand[], cwd: string): Promise<RunResult> {
+    const launcher = jobLauncher(validated, runtime, cwd);
+    // Inside the sandbox the real home is read-only: test runners that write caches get the private /tmp.
+    const env = buildChildEnv(undefined, { path: runtime.pathDirs, home: launcher.name === 'bwrap' ? '/tmp' : runtime.userHome });
+    await deps.persist('exec.started', () =>
+      store.append(
+        [
+          {
+            type: 'exec.started',
+            jobId: job.id,
+            data: { argv: commands.map((c) => c.argv), files: commands.map((c) => c.file), cwd, launcher: launcher.name },
+          },
+        ],
+        actor,
+      ),
+    );
+    const result = await runPlan(
+      { commands, cwd, env: env.ok ? env.env : {}, timeoutMs: Math.max(0, deadline - Date.now()), maxOutputChars: budget.outputLeft(), signal },
+      launcher,
+    );
+    for (const e of result.evidence) budget.output(keptChars(e));
+    await deps.persist('exec.finished', () =>
+      store.append(
+        [
+          {
+            type: 'exec.finished',
+            jobId: job.id,
+            data: { exit_code: result.exitCode, timed_out: result.timedOut, duration_ms: result.durationMs, evidence: result.evidence.map(ledgerEvidence) },
+          },
+        ],
+        actor,
+      ),
+    );
+    return result;
+  }
+
+  let outcome: JobOutcome;
+  try {
+    outcome = await Promise.race([handler(ctx), abortError(signal)]);
+  } catch (e) {
+    outcome =
+      e instanceof BudgetExceeded
+        ? { state: 'failed', error: e.message, result: { code: 'budget_exceeded', resource: e.resource } }
+        : {
+            state: 'failed',
+            error: (e as { reason?: string }).reason ?? (e as Error).message,
+            result: { code: (e as { code?: string }).code ?? 'handler_error' },
+          };
+  } finally {
+    clearTimeout(runtimeTimer);
+    clearInterval(heartbeat);
+    if (checkout) await checkout.then((c) => c.cleanup()).catch(() => {});
+  }
+  return settle(outcome);
+
+  async function settle(outcome: JobOutcome): Promise<JobReport> {
+    const why = abortReason();
+    const finishedAt = new Date().toISOString();
+    const write = (status: string, error: string | undefined) =>
+      artifactsMade &&
+      writeFileSync(
+        join(artifactDir, 'artifact.json'),
+        `${JSON.stringify(
+          {
+            job_id: job.id,
+            type: job.type,
+            status,
+            ...(typeof outcome.result.exit_code === 'number' ? { exit_code: outcome.result.exit_code } : {}),
+            params: job.params,
+            repo: job.repo,
+            ref: job.ref,
+            attempt: job.attempts,
+            worker_id: actor.workerId,
+            host: actor.host,
+            started_at: startedAt,
+            finished_at: finishedAt,
+            outputs: outcome.outputs ?? [],
+            warnings: outcome.warnings ?? [],
+            error: error ?? null,
+            result: outcome.result,
+          },
+          null,
+          1,
+        )}\n`,
+      );
+    if (why === 'cancelled' || why === 'lost') {
+      write(why, outcome.error);
+      return report(why === 'cancelled' ? 'cancelled' : 'lost');
+    }
+    if (why === 'shutdown') {
+      const status = await deps.persist('requeue', () => store.release(lease, actor, 'worker_shutdown'));
+      write('requeued', 'worker shut down before the job finished');
+      return report(status === 'ok' ? 'requeued' : status === 'cancelled' ? 'cancelled' : 'lost');
+    }
+    const fin: FinishOutcome =
+      why === 'timeout'
+        ? { state: 'timed_out', error: `runtime budget of ${runtimeLimitSec} s exceeded`, result: outcome.result }
+        : {
+            state: outcome.state,
+            result: { ...outcome.result, ...(artifactsMade ? { artifact_dir: artifactDir } : {}) },
+            ...(outcome.error ? { error: outcome.error } : {}),
+          };
+    write(fin.state, fin.error);
+    const status = await deps.persist('finish', () => store.finish(lease, actor, fin));
+    if (status === 'ok') return report(fin.state, fin.error);
+    return report(status === 'cancelled' ? 'cancelled' : 'lost');
+  }
+}
+
+function jobLauncher(validated: ValidatedJob, runtime: WorkerRuntime, workspace: string): Launcher {
+  if (validated.spec.host === 'gateway') return hostLauncher;
+  const sb = runtime.sandbox;
+  const fail = (code: string, reason: string): never => {
+    throw Object.assign(new Error(reason), { code, reason });
+  };
+  if (sb.backend !== 'bwrap' || !sb.binary)
+    return fail('sandbox_backend_not_implemented', `the ${sb.backend} sandbox backend is not implemented yet; the job does not run unsandboxed`);
+  if (!sb.available) return fail('sandbox_unavailable', `the sandbox is unavailable: ${sb.reason}`);
+  const probe = probeBwrap(sb.binary);
+  if (!probe.ok) return fail('sandbox_unavailable', `bwrap cannot create its sandbox here: ${probe.reason}`);
+  return bwrapLauncher({ bwrap: sb.binary, workspace, hide: defaultHiddenPaths(runtime.openclawHome, { HOME: runtime.userHome }) });
+}
