@@ -182,6 +182,9 @@ describe('openclaw policy show, config validate, schema', () => {
     expect(j.valid).toBe(false);
     expect(j.issues).toHaveLength(2);
     expect(openclaw(['config', 'validate'], { home }).stdout).toMatch(/defaults apply/);
+    // piped stdin is never taken for the missing FILE argument
+    const piped = openclaw(['config', 'validate', '--json'], { home, input: 'bad.yaml\n' });
+    expect(piped.json()).toEqual({ file: null, valid: true, issues: [] });
   });
 
   it('schema writes the JSON Schemas', () => {

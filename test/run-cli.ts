@@ -1,8 +1,9 @@
 /** Runs the built `bin/openclaw` as a user would: a fresh OPENCLAW_HOME, no colour, its own cwd. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 
 export const ROOT = join(import.meta.dirname, '..');
 export const BIN = join(ROOT, 'bin/openclaw');
@@ -14,8 +15,16 @@ export interface CliResult {
   json: () => any;
 }
 
+const homes: string[] = [];
+afterAll(() => {
+  for (const h of homes.splice(0)) rmSync(h, { recursive: true, force: true });
+});
+
+/** A new OPENCLAW_HOME (and HOME), removed when the test file ends. */
 export function freshHome(): string {
-  return mkdtempSync(join(tmpdir(), 'openclaw-e2e-'));
+  const home = mkdtempSync(join(tmpdir(), 'openclaw-e2e-'));
+  homes.push(home);
+  return home;
 }
 
 export function openclaw(args: string[], opts: { home?: string; cwd?: string; env?: Record<string, string>; input?: string } = {}): CliResult {

@@ -24,6 +24,9 @@ export abstract class OpenclawCommand extends Command {
   }
 
   protected override async init(): Promise<void> {
+    // oclif reads a missing positional argument from piped stdin; agents pipe data into commands,
+    // so an argument only ever comes from argv.
+    for (const arg of Object.values((this.constructor as typeof Command).args ?? {})) (arg as { ignoreStdin?: boolean }).ignoreStdin = true;
     await super.init();
     await Promise.all([prepareColors(process.stdout, this.wantsJson), prepareColors(process.stderr, false)]);
   }
