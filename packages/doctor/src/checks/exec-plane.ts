@@ -194,8 +194,8 @@ async function verifyLedger(ctx: DoctorContext, boundMs: number): Promise<CheckO
       const p = v.report.problem;
       return {
         status: 'fail',
-        detail: `${p.message}; first bad record: seq ${p.seq ?? 'unknown'} (${v.verified} records before it verify)`,
-        remediation: `treat it as tampering: ${loc.target.kind === 'sqlite' ? `copy ${loc.location} aside` : 'dump the ledger table (pg_dump -t ledger)'} as evidence; \`openclaw exec ledger verify\` names the same record; then restore the store from a backup, or move it away to start a new ledger`,
+        detail: p.message,
+        remediation: `treat it as tampering: ${loc.target.kind === 'sqlite' ? `copy ${loc.location} aside` : 'dump the ledger table (pg_dump -t ledger)'} as evidence; \`openclaw exec ledger verify\` names the same first bad record (seq ${p.seq ?? 'unknown'}); then restore the store from a backup, or move it away to start a new ledger`,
         evidence,
       };
     }

@@ -58,12 +58,14 @@ export function findNewestCheckpoint(dir: string, keyPath: string, storeLabel: s
         trusted = { key, id: keyId(key) };
       } catch (e) {
         const err = e instanceof OpenclawError ? e : undefined;
+        const byPublicKey = `check it with the signer's public key: \`openclaw exec ledger verify --checkpoint ${file} --public-key FILE\``;
         return {
           state: 'unverifiable',
           file,
           seq: typeof claimed.seq === 'number' ? claimed.seq : null,
           reason: err?.reason ?? (e as Error).message,
-          hint: `restore the ledger key, or check it with the signer's public key: \`openclaw exec ledger verify --checkpoint ${file} --public-key FILE\``,
+          // A key that exists but is refused (open to others, foreign owner) has its own fix.
+          hint: err?.code === 'ledger_key_invalid' && err.hint ? `${err.hint}, or ${byPublicKey}` : `restore the ledger key, or ${byPublicKey}`,
           passedOver,
         };
       }
