@@ -88,6 +88,13 @@ describe('the embedded store (SQLite)', () => {
     expect(existsSync(w.home)).toBe(false);
   });
 
+  it('the fresh-machine shortcut (taken without loading the exec plane) looks where the exec plane keeps its store', async () => {
+    const w = world('exec:\n  store: sqlite\n');
+    expect(w.paths).toMatchObject({ dbPath: join(w.home, 'state', 'exec.db'), checkpointsDir: join(w.home, 'checkpoints') });
+    expect(await w.check('store.reachable')).toMatchObject({ status: 'pass', detail: `no store yet: created on first use (${w.paths.dbPath})` });
+    expect(existsSync(w.home)).toBe(false);
+  });
+
   it('a healthy ledger with jobs passes; the store file is byte-identical afterwards', async () => {
     const w = world();
     const store = await w.fill(sqlite(w.paths.dbPath));

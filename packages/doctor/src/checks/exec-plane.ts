@@ -5,16 +5,33 @@
  * much, and a ledger too long to verify in that time is reported as partly verified (`unknown`),
  * pointing at `openclaw exec ledger verify`, which has no bound.
  *
- * The store code loads on first use, and pg only for a Postgres store, so the rest of the doctor
- * (and fix-ssh, which imports the doctor's port audit) does not pay for it.
+ * The store code (and with it the exec plane's modules) loads only when there is a store or a
+ * checkpoint to look at, and pg only for a Postgres store: a fresh machine, fix-ssh (which imports
+ * the doctor's port audit) and the rest of the doctor do not pay for it.
  */
-import { accessSync, constants as fsc } from 'node:fs';
-import { dirname } from 'node:path';
+import { accessSync, existsSync, constants as fsc } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { CheckDefinition, CheckOutcome } from '../check.js';
 import type { DoctorContext } from '../context.js';
 
 /** How long each check may spend on the store, connecting included. */
 export const STORE_BOUND_MS = 1000;
+
+/**
+ * The fresh machine, recognised without loading the exec plane: the default embedded store
+ * (`exec.store` unset or `sqlite`) at `$OPENCLAW_HOME/state/exec.db` does not exist and there is no
+ * `$OPENCLAW_HOME/checkpoints/`. exec-plane.test.ts pins both paths to the exec plane's `execPaths`.
+ * Anything else goes through the exec plane's own `storeTarget`.
+ */
+export async function freshDefaultStore(ctx: DoctorContext): Promise<{ dbPath: string; configFile: string | null } | null> {
+  const config = await ctx.config();
+  if (!config.ok) return null;
+  const store = config.loaded.config.exec?.store;
+  if (store !== undefined && store !== 'sqlite') return null;
+  const dbPath = join(ctx.home, 'state', 'exec.db');
+  if (existsSync(dbPath) || existsSync(join(ctx.home, 'checkpoints'))) return null;
+  return { dbPath, configFile: config.loaded.file ?? null };
+}
 
 /** `store.reachable` with another bound (tests use a short one). */
 export const storeReachableCheck = (boundMs = STORE_BOUND_MS): CheckDefinition => ({
@@ -24,6 +41,13 @@ export const storeReachableCheck = (boundMs = STORE_BOUND_MS): CheckDefinition =
   timeoutMs: boundMs + 500,
   async run(ctx) {
     const deadline = performance.now() + boundMs;
+    const fresh = await freshDefaultStore(ctx);
+    if (fresh) {
+      const base = { kind: 'sqlite', location: fresh.dbPath, config_file: fresh.configFile };
+      const problem = sqliteAccessProblem(fresh.dbPath);
+      if (problem) return { status: 'fail', detail: problem.detail, remediation: problem.fix, evidence: { ...base, state: problem.state } };
+      return noStoreYet(base);
+    }
     const { locateStore } = await import('../exec-store/locate.js');
     const loc = await locateStore(ctx);
     if (!loc.ok) return { status: loc.kind === 'invalid' ? 'fail' : 'unknown', detail: loc.reason, remediation: loc.hint, evidence: {} };
@@ -34,12 +58,7 @@ export const storeReachableCheck = (boundMs = STORE_BOUND_MS): CheckDefinition =
     }
     const { openLedgerReader } = await import('../exec-store/reader.js');
     const opened = await openLedgerReader(loc.target, { deadline, ms: boundMs });
-    if (opened.state === 'absent')
-      return {
-        status: 'pass',
-        detail: `no store yet: created on first use (${loc.location})`,
-        evidence: { ...base, state: 'absent', creatable: true },
-      };
+    if (opened.state === 'absent') return noStoreYet(base);
     if (opened.state === 'unreachable')
       return {
         status: opened.timedOut ? 'unknown' : 'fail',
@@ -65,6 +84,14 @@ export const storeReachableCheck = (boundMs = STORE_BOUND_MS): CheckDefinition =
 });
 
 export const storeReachable = storeReachableCheck();
+
+const noStoreYet = (base: { location: string }): CheckOutcome => ({
+  status: 'pass',
+  detail: `no store yet: created on first use (${base.location})`,
+  evidence: { ...base, state: 'absent', creatable: true },
+});
+
+const NO_LEDGER_YET = 'no ledger yet: nothing recorded (the store is created on first use)';
 
 /** Can the exec plane create (or write) the embedded store? It needs the file and its directory writable. */
 function sqliteAccessProblem(path: string): { state: string; detail: string; fix: string } | undefined {
@@ -131,6 +158,13 @@ export const ledgerIntegrity = ledgerIntegrityCheck();
 
 async function verifyLedger(ctx: DoctorContext, boundMs: number): Promise<CheckOutcome> {
   const deadline = performance.now() + boundMs;
+  const fresh = await freshDefaultStore(ctx);
+  if (fresh)
+    return {
+      status: 'skip',
+      detail: NO_LEDGER_YET,
+      evidence: { kind: 'sqlite', location: fresh.dbPath, checkpoint: null, checkpoints_passed_over: [], bound_ms: boundMs, state: 'absent' },
+    };
   const [{ locateStore }, { findNewestCheckpoint }, { openLedgerReader }, { verifyWithin }] = await Promise.all([
     import('../exec-store/locate.js'),
     import('../exec-store/checkpoints.js'),
@@ -173,7 +207,7 @@ async function verifyLedger(ctx: DoctorContext, boundMs: number): Promise<CheckO
         remediation: `restore the store from a backup; if you removed it on purpose, move ${loc.paths.checkpointsDir} aside too`,
         evidence: { ...base, state: 'absent' },
       };
-    return { status: 'skip', detail: `no ledger yet: nothing recorded (the store is created on first use)`, evidence: { ...base, state: 'absent' } };
+    return { status: 'skip', detail: NO_LEDGER_YET, evidence: { ...base, state: 'absent' } };
   }
 
   const { reader } = opened;
