@@ -204,6 +204,12 @@ describe('the embedded store (SQLite)', () => {
     expect(r.status).toBe('fail');
     expect(r.detail).toMatch(/^there is no ledger at .*exec\.db, but checkpoint .*ledger-5\.json says it reached seq 5: the ledger was removed$/);
     expect(await w.check('store.reachable')).toMatchObject({ status: 'pass', detail: expect.stringMatching(/^no store yet/) });
+    // Without the key the checkpoint proves nothing: a warning, not a failure.
+    rmSync(w.paths.ledgerKey);
+    expect(await w.check('ledger.integrity')).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(/^there is no ledger at .*, but checkpoint .*ledger-5\.json claims seq 5; it cannot be checked: there is no ledger key/),
+    });
   });
 
   it('an empty ledger (the exec plane opened the store, nothing recorded) is skipped', async () => {

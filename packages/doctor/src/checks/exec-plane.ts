@@ -200,11 +200,20 @@ async function verifyLedger(ctx: DoctorContext, boundMs: number): Promise<CheckO
   if (opened.state === 'absent' || !opened.reader.initialised) {
     if (opened.state === 'open') await opened.reader.close();
     if (cpInvalid) return cpInvalid;
-    if (cp.state === 'trusted' || cp.state === 'unverifiable')
+    const removed = `restore the store from a backup; if you removed it on purpose, move ${loc.paths.checkpointsDir} aside too`;
+    if (cp.state === 'trusted')
       return {
         status: 'fail',
-        detail: `there is no ledger at ${loc.location}, but checkpoint ${cp.file} says it reached seq ${cp.state === 'trusted' ? cp.checkpoint.seq : (cp.seq ?? '?')}: the ledger was removed`,
-        remediation: `restore the store from a backup; if you removed it on purpose, move ${loc.paths.checkpointsDir} aside too`,
+        detail: `there is no ledger at ${loc.location}, but checkpoint ${cp.file} says it reached seq ${cp.checkpoint.seq}: the ledger was removed`,
+        remediation: removed,
+        evidence: { ...base, state: 'absent' },
+      };
+    // A checkpoint nobody can check proves nothing; it still deserves a look.
+    if (cp.state === 'unverifiable')
+      return {
+        status: 'warn',
+        detail: `there is no ledger at ${loc.location}, but checkpoint ${cp.file} claims seq ${cp.seq ?? '?'}; it cannot be checked: ${cp.reason}`,
+        remediation: `${cp.hint}; if the ledger was removed, ${removed}`,
         evidence: { ...base, state: 'absent' },
       };
     return { status: 'skip', detail: NO_LEDGER_YET, evidence: { ...base, state: 'absent' } };
@@ -257,7 +266,7 @@ async function verifyLedger(ctx: DoctorContext, boundMs: number): Promise<CheckO
     if (cp.state === 'unverifiable')
       return {
         status: 'warn',
-        detail: `${chain}; checkpoint ${cp.file} cannot be checked: ${cp.reason}`,
+        detail: `${chain}; checkpoint ${cp.file}${cp.seq !== null && cp.seq > n ? ` claims seq ${cp.seq}, beyond the head, but` : ''} cannot be checked: ${cp.reason}`,
         remediation: cp.hint,
         evidence,
       };
