@@ -1,8 +1,10 @@
 /** `openclaw doctor` and `openclaw fix-ssh` as a user runs them: the built binary, a fresh home. */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { DatabaseSync } from 'node:sqlite';
+import { afterAll, describe, expect, it } from 'vitest';
 import { BIN, freshHome, openclaw, ROOT } from './run-cli.js';
 
 const FIXTURES = join(ROOT, 'packages/doctor/test/fixtures/listeners');
@@ -17,8 +19,8 @@ describe('openclaw doctor', () => {
     expect(j.checks).toHaveLength(16);
     expect(j.summary.text).toMatch(/^\d+\/\d+ passed$/);
     expect(j.checks.find((c: { id: string }) => c.id === 'ledger.integrity')).toMatchObject({
-      status: 'unknown',
-      detail: 'exec plane not installed in this build',
+      status: 'skip',
+      detail: 'no ledger yet: nothing recorded (the store is created on first use)',
     });
     expect(r.stderr).toBe('');
   });
@@ -76,6 +78,87 @@ describe('openclaw doctor', () => {
     expect(r.stdout).toMatch(/fixed .*secrets\/openai: 0644 → 0600/);
     expect(statSync(join(home, 'secrets/openai')).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(home, 'secrets/openai'), 'utf8')).toBe('sk-secret');
+  });
+});
+
+describe('openclaw doctor: the exec plane store and ledger', () => {
+  const homes: string[] = [];
+  afterAll(() => {
+    for (const h of homes) rmSync(h, { recursive: true, force: true });
+  });
+  const home = (config = '') => {
+    const h = freshHome();
+    homes.push(h);
+    writeFileSync(join(h, 'openclaw.yaml'), `version: 1\ntools:\n  exec:\n    host: gateway\n    security: full\n${config}`);
+    return h;
+  };
+  const doctor = (h: string, args: string[] = ['--json']) => openclaw(['doctor', '--only', 'ledger.integrity,store.reachable', ...args], { home: h });
+  const statuses = (r: ReturnType<typeof doctor>) => r.json().checks.map((c: { id: string; status: string }) => `${c.id}=${c.status}`);
+
+  it('a fresh home: no store yet, exit 0, and nothing is created', () => {
+    const h = home();
+    const r = doctor(h);
+    expect(r.code).toBe(0);
+    expect(statuses(r)).toEqual(['ledger.integrity=skip', 'store.reachable=pass']);
+    expect(r.json().checks[1].detail).toBe(`no store yet: created on first use (${join(h, 'state/exec.db')})`);
+    expect(readdirSync(h)).toEqual(['openclaw.yaml']);
+    expect(r.stderr).toBe('');
+  });
+
+  it('after jobs: pass; a one-byte edit of a record: exit 3 naming it; a cut tail below a checkpoint: exit 3', () => {
+    const h = home();
+    for (let i = 0; i < 3; i++) expect(openclaw(['exec', 'run', '--', 'true'], { home: h }).code).toBe(0);
+    const ok = doctor(h);
+    expect(ok.code).toBe(0);
+    expect(statuses(ok)).toEqual(['ledger.integrity=pass', 'store.reachable=pass']);
+    expect(ok.json().checks[0].detail).toMatch(/^6 records, chain intact/);
+
+    const cp = openclaw(['exec', 'ledger', 'checkpoint', '--json'], { home: h }).json();
+    expect(doctor(h, []).stdout).toMatch(/^PASS +ledger\.integrity +6 records, chain intact .*; matches signed checkpoint #6$/m);
+
+    const db = new DatabaseSync(join(h, 'state/exec.db'));
+    db.exec(`UPDATE ledger SET body = replace(body, '"type":"exec.started"', '"type":"exec.startee"') WHERE seq = 3`);
+    const edited = doctor(h, []);
+    expect(edited.code).toBe(3);
+    expect(edited.stdout).toMatch(/^FAIL +ledger\.integrity +record seq 3: its hash does not match its content \(the record was edited\)$/m);
+    expect(edited.stdout).toMatch(/^PASS +store\.reachable /m);
+
+    db.exec(`UPDATE ledger SET body = replace(body, '"type":"exec.startee"', '"type":"exec.started"') WHERE seq = 3`);
+    db.exec('DELETE FROM ledger WHERE seq > 4');
+    db.close();
+    const cut = doctor(h);
+    expect(cut.code).toBe(3);
+    expect(cut.json().checks[0]).toMatchObject({
+      status: 'fail',
+      detail: 'the ledger ends at seq 4 but the checkpoint signed seq 6: records 5..6 were removed',
+    });
+    expect(cp.out).toBe(join(h, 'checkpoints/ledger-6.json'));
+  });
+
+  it('a Postgres store that is not running: store.reachable fails with the reason and the fix (exit 3)', () => {
+    const r = doctor(home('exec:\n  store: postgres://nobody:pw@127.0.0.1:9/none\n'));
+    expect(r.code).toBe(3);
+    expect(statuses(r)).toEqual(['ledger.integrity=unknown', 'store.reachable=fail']);
+    expect(r.json().checks[1]).toMatchObject({
+      detail: 'postgres://nobody:***@127.0.0.1:9/none: connection refused (ECONNREFUSED 127.0.0.1:9): no Postgres server listens there',
+      remediation: 'start the Postgres server, or point exec.store in openclaw.yaml at the right server',
+    });
+    expect(r.stdout).not.toContain(':pw@');
+  });
+
+  it('a Postgres server that never answers: unknown after the 1 s bound, and the process exits', async () => {
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (silent.address() as { port: number }).port;
+      // The kernel accepts the connection even while spawnSync blocks this process: nobody answers.
+      const r = doctor(home(`exec:\n  store: postgres://u@127.0.0.1:${port}/db\n`));
+      expect(r.code).toBe(0);
+      expect(statuses(r)).toEqual(['ledger.integrity=unknown', 'store.reachable=unknown']);
+      expect(r.json().checks[1].detail).toBe(`postgres://u@127.0.0.1:${port}/db: no answer within 1000 ms (the doctor's bound; the exec plane waits 5 s)`);
+    } finally {
+      silent.close();
+    }
   });
 });
 

@@ -1,8 +1,7 @@
 /**
  * The checks `openclaw doctor` runs, in report order. Other packages contribute checks with
- * `registerCheck` (a check with an existing id replaces it: the exec plane's real
- * `ledger.integrity` and `store.reachable` replace the placeholders), or pass them to
- * `runDoctor({checks})` for one run.
+ * `registerCheck` (a check with an existing id replaces it), or pass them to `runDoctor({checks})`
+ * for one run.
  */
 import type { CheckDefinition } from './check.js';
 import { approvalsValid, approvalsWeakening } from './checks/approvals.js';

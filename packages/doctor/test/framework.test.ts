@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ExitCode, OpenclawError } from '@openclaw/policy';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CheckDefinition } from '../src/check.js';
+import { ledgerIntegrity } from '../src/checks/exec-plane.js';
 import { listChecks, registerCheck } from '../src/registry.js';
 import { renderReport } from '../src/render.js';
 import { runDoctor, selectChecks } from '../src/run.js';
@@ -62,11 +63,12 @@ describe('the checks', () => {
     expect(r.exit_code).toBe(n('fail') ? ExitCode.checkFailed : ExitCode.ok);
   });
 
-  it('the exec plane checks say unknown, never pass, until they are wired', async () => {
-    const r = await runDoctor({ ...freshEnv(), only: ['ledger', 'store'] });
+  it('the exec plane checks on a fresh home: no store yet is said, not failed (exec-plane.test.ts has the rest)', async () => {
+    const env = freshEnv();
+    const r = await runDoctor({ ...env, only: ['ledger', 'store'] });
     expect(r.checks.map((c) => [c.id, c.status, c.detail])).toEqual([
-      ['ledger.integrity', 'unknown', 'exec plane not installed in this build'],
-      ['store.reachable', 'unknown', 'exec plane not installed in this build'],
+      ['ledger.integrity', 'skip', 'no ledger yet: nothing recorded (the store is created on first use)'],
+      ['store.reachable', 'pass', `no store yet: created on first use (${join(env.env.OPENCLAW_HOME, 'state/exec.db')})`],
     ]);
   });
 });
@@ -106,9 +108,9 @@ describe('checks other packages contribute', () => {
     severity: 'high',
     run: async () => ({ status: 'pass', detail: '12 events, chain intact' }),
   };
-  afterEach(() => registerCheck({ ...wired, run: async () => ({ status: 'unknown', detail: 'exec plane not installed in this build' }) }));
+  afterEach(() => registerCheck(ledgerIntegrity));
 
-  it('registerCheck replaces the placeholder of the same id', async () => {
+  it('registerCheck replaces the built-in check of the same id', async () => {
     registerCheck(wired);
     const r = await runDoctor({ ...freshEnv(), only: ['ledger.integrity'] });
     expect(r.checks[0]).toMatchObject({ id: 'ledger.integrity', status: 'pass', detail: '12 events, chain intact' });
