@@ -23,7 +23,7 @@ const allowlist = (...patterns: string[]): ApprovalsSnapshot => ({
   file: { version: 1, agents: { '*': { allowlist: patterns.map((pattern) => ({ pattern })) } } },
 });
 
-async function setup(opts: { config?: OpenclawConfig; approvals?: ApprovalsSnapshot; approver?: HumanApprover; backend?: 'bwrap' | 'docker' } = {}) {
+async function setup(opts: { config?: OpenclawConfig; approvals?: ApprovalsSnapshot; approver?: HumanApprover; backend?: 'bwrap' | 'docker'; image?: string } = {}) {
   const home = testdir({ 'openclaw/secret.txt': 'do not read', 'work/file.txt': 'hello\n' });
   const store = await SqliteStore.open(join(home, 'openclaw/state/exec.db'));
   stores.push(store);
@@ -42,6 +42,7 @@ async function setup(opts: { config?: OpenclawConfig; approvals?: ApprovalsSnaps
         actor: { workerId: 'cli', host: 'test-host' },
         approver: opts.approver ?? unreachableApprover,
         openclawHome: join(home, 'openclaw'),
+        sandboxImage: opts.image,
         env: { HOME: home },
       },
     );
@@ -179,13 +180,17 @@ describe('exec run: decisions and the ledger', () => {
     expect((await run({ argv: ['true'], host: 'node' })).reasons.at(-1)?.code).toBe('node_host_unsupported');
   });
 
-  it('host sandbox with the docker backend is denied rather than run unsandboxed', async () => {
+  it.each([
+    ['no image configured', undefined, 'sandbox_image_missing', /needs an image/],
+    ['an image, but no engine answers (a path that is not a Docker socket)', 'debian:12-slim', 'sandbox_unavailable', /no Docker engine answered/],
+  ])('host sandbox with the docker backend and %s is denied rather than run unsandboxed', async (_name, image, code, message) => {
     process.env.DOCKER_HOST = 'unix:///dev/null';
     try {
-      const { run } = await setup({ config: {}, backend: 'docker' });
+      const { run } = await setup({ config: {}, backend: 'docker', ...(image ? { image } : {}) });
       const out = await run({ argv: ['true'] });
       expect(out.exitCode).toBe(77);
-      expect(out.reasons.at(-1)?.code).toMatch(/^sandbox_(backend_not_implemented|unavailable)$/);
+      expect(out.launcher).toBeNull();
+      expect(out.reasons.at(-1)).toMatchObject({ code, message: expect.stringMatching(message), hint: expect.any(String) });
     } finally {
       delete process.env.DOCKER_HOST;
     }

@@ -4,7 +4,8 @@
  *      otherwise deny (nothing runs that cannot be recorded);
  *   2. decide through the policy core; an *ask* goes to a human when one is reachable, else
  *      askFallback decides;
- *   3. run the decided plan — on the host (gateway) or inside the sandbox (host `sandbox`, bwrap);
+ *   3. run the decided plan — on the host (gateway) or inside the sandbox (host `sandbox`: bwrap or
+ *      docker, `src/sandbox/`); an unusable sandbox is a deny with the fix;
  *   4. record exec.started / exec.finished (or exec.denied, and approval.* when a human was asked).
  * The exit code is the command's own, 77 when denied and 124 when the time ran out.
  */
@@ -12,11 +13,11 @@ import { realpathSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Ask as AskMode, type CompiledPolicy, type Decision, ExitCode, type Host, type Reason, type Security, type SegmentReport } from '@openclaw/policy';
 import type { Actor } from '../ledger/record.js';
-import { bwrapLauncher, defaultHiddenPaths, probeBwrap } from '../runner/bwrap.js';
 import { hostLauncher } from '../runner/host.js';
 import { ledgerEvidence } from '../runner/ledger-evidence.js';
 import { runPlan } from '../runner/run-plan.js';
 import type { CommandEvidence, Launcher, RunResult } from '../runner/types.js';
+import { sandboxLauncher } from '../sandbox/select.js';
 import type { ExecStore } from '../store/types.js';
 import type { HumanApprover } from './approver.js';
 import { commandsFromDecision } from './plan.js';
@@ -43,6 +44,8 @@ export interface RunDeps {
   openclawHome: string;
   /** `sandbox.workspace` from the config (default: the cwd). */
   sandboxWorkspace?: string | undefined;
+  /** `sandbox.image` (docker). */
+  sandboxImage?: string | undefined;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -162,30 +165,15 @@ export async function governedRun(req: RunRequest, deps: RunDeps): Promise<RunOu
       decision,
     );
   if (decision.host === 'sandbox') {
-    const sb = policy.inputs.sandbox;
-    if (sb.backend !== 'bwrap' || !sb.binary)
-      return denied(
-        [
-          {
-            code: 'sandbox_backend_not_implemented',
-            message: `the ${sb.backend} sandbox backend is not implemented in this exec plane yet; nothing runs unsandboxed`,
-            hint: 'use sandbox.backend: bwrap, or --host gateway with an allowlist',
-          },
-        ],
-        decision,
-      );
-    const probe = probeBwrap(sb.binary);
-    if (!probe.ok)
-      return denied(
-        [{ code: 'sandbox_unavailable', message: `bwrap cannot create its sandbox here: ${probe.reason}`, hint: sb.hint ?? 'see `openclaw exec health`' }],
-        decision,
-      );
-    try {
-      launcher = bwrapLauncher({ bwrap: sb.binary, workspace: deps.sandboxWorkspace ?? cwd, hide: defaultHiddenPaths(deps.openclawHome, deps.env) });
-    } catch (e) {
-      const err = e as { code?: string; reason?: string; hint?: string; message: string };
-      return denied([{ code: err.code ?? 'sandbox_unavailable', message: err.reason ?? err.message, ...(err.hint ? { hint: err.hint } : {}) }], decision);
-    }
+    const choice = sandboxLauncher({
+      status: policy.inputs.sandbox,
+      openclawHome: deps.openclawHome,
+      workspace: deps.sandboxWorkspace ?? cwd,
+      image: deps.sandboxImage,
+      ...(deps.env ? { env: deps.env } : {}),
+    });
+    if (!choice.ok) return denied([choice.reason], decision);
+    launcher = choice.launcher;
   }
 
   let commands: ReturnType<typeof commandsFromDecision>;

@@ -12,11 +12,12 @@ import { BudgetExceeded, budgetLimits, JobBudget } from '../jobs/budget.js';
 import type { Checkout, RepoCheckout } from '../jobs/checkout.js';
 import type { HandlerRegistry, JobContext, JobOutcome } from '../jobs/handler.js';
 import type { Actor } from '../ledger/record.js';
-import { bwrapLauncher, defaultHiddenPaths, probeBwrap } from '../runner/bwrap.js';
 import { hostLauncher } from '../runner/host.js';
 import { ledgerEvidence } from '../runner/ledger-evidence.js';
 import { keptChars, runPlan } from '../runner/run-plan.js';
 import type { Launcher, PlannedCommand, RunResult } from '../runner/types.js';
+import type { SandboxBind } from '../sandbox/bwrap.js';
+import { sandboxLauncher } from '../sandbox/select.js';
 import { ensurePrivateDir } from '../state/paths.js';
 import type { ExecStore, FinishOutcome, JobLease, JobRecord, LeaseStatus } from '../store/types.js';
 
@@ -24,6 +25,8 @@ export interface WorkerRuntime {
   /** The policy's PATH (tools.exec.path). */
   pathDirs: readonly string[];
   sandbox: SandboxStatus;
+  /** `sandbox.image` (docker). */
+  sandboxImage?: string | undefined;
   openclawHome: string;
   artifactsDir: string;
   mirrorsDir: string;
@@ -283,16 +286,16 @@ async function runJob(
   }
 }
 
-function jobLauncher(validated: ValidatedJob, runtime: WorkerRuntime, workspace: string): Launcher {
+function jobLauncher(validated: ValidatedJob, runtime: WorkerRuntime, workspace: string | null, binds: SandboxBind[] = []): Launcher {
   if (validated.spec.host === 'gateway') return hostLauncher;
-  const sb = runtime.sandbox;
-  const fail = (code: string, reason: string): never => {
-    throw Object.assign(new Error(reason), { code, reason });
-  };
-  if (sb.backend !== 'bwrap' || !sb.binary)
-    return fail('sandbox_backend_not_implemented', `the ${sb.backend} sandbox backend is not implemented yet; the job does not run unsandboxed`);
-  if (!sb.available) return fail('sandbox_unavailable', `the sandbox is unavailable: ${sb.reason}`);
-  const probe = probeBwrap(sb.binary);
-  if (!probe.ok) return fail('sandbox_unavailable', `bwrap cannot create its sandbox here: ${probe.reason}`);
-  return bwrapLauncher({ bwrap: sb.binary, workspace, hide: defaultHiddenPaths(runtime.openclawHome, { HOME: runtime.userHome }) });
+  const choice = sandboxLauncher({
+    status: runtime.sandbox,
+    openclawHome: runtime.openclawHome,
+    workspace,
+    binds,
+    image: runtime.sandboxImage,
+    env: { HOME: runtime.userHome },
+  });
+  if (!choice.ok) throw Object.assign(new Error(choice.reason.message), { code: choice.reason.code, reason: choice.reason.message });
+  return choice.launcher;
 }

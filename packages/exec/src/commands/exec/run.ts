@@ -67,6 +67,7 @@ export default class ExecRun extends OpenclawCommand {
             approver: unreachableApprover,
             openclawHome: ctx.paths.home,
             sandboxWorkspace: config.config.sandbox?.workspace,
+            sandboxImage: config.config.sandbox?.image,
           },
         ),
       { unavailableExitCode: ExitCode.denied },

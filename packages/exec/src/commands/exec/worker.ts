@@ -43,6 +43,7 @@ export default class ExecWorker extends OpenclawCommand {
           runtime: {
             pathDirs,
             sandbox: detectSandbox(cfg.sandbox?.backend ?? 'bwrap', pathDirs),
+            sandboxImage: cfg.sandbox?.image,
             openclawHome: ctx.paths.home,
             artifactsDir: ctx.paths.artifactsDir,
             mirrorsDir: cfg.repos?.mirrors ?? ctx.paths.mirrorsDir,
