@@ -166,7 +166,7 @@ async function main(): Promise<void> {
     try {
       const a = await Promise.race([
         lookup('registry.npmjs.org', { all: true }),
-        new Promise<never>((_, rej) => setTimeout(() => rej(Object.assign(new Error('no answer in 5000 ms'), { code: 'TIMEOUT' })), 5000)),
+        new Promise<never>((_, rej) => setTimeout(() => rej(Object.assign(new Error('no answer in 5000 ms'), { code: 'TIMEOUT' })), 5000).unref()),
       ]);
       probes.push(record('dns_resolution', 'getaddrinfo("registry.npmjs.org")', 'resolution fails', `resolved: ${JSON.stringify(a)}`, 0, 'FAIL'));
     } catch (e) {
