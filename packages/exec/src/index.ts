@@ -26,7 +26,8 @@ export { ChainChecker, type LedgerProblem, type VerifyReport, verifyJsonl, verif
 export { collectHealth, type HealthReport } from './ops/health.js';
 export { DEFAULT_MODEL_API_BASE, type ModelProbe, probeModel } from './ops/model-probe.js';
 export { fallbackWorker, renderUnit, startFallbackWorker, stopFallbackWorker, UNIT_NAME, unitDir, userBus } from './ops/service.js';
-export { type ApprovalAnswer, type ApprovalRequest, type HumanApprover, unreachableApprover } from './run/approver.js';
+export { type ApprovalAnswer, type ApprovalRequest, type AskHooks, type HumanApprover, unreachableApprover } from './run/approver.js';
+export { type EndpointApproverOptions, endpointApprover } from './run/endpoint-approver.js';
 export { governedRun, type RunDeps, type RunOutcome, type RunRequest } from './run/governed-run.js';
 export { hostLauncher } from './runner/host.js';
 export { runPlan } from './runner/run-plan.js';

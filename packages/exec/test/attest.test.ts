@@ -70,7 +70,7 @@ describe('sandbox attest: the bwrap backend', () => {
     ['the secret paths not hidden', { showSecrets: true }, ['approvals_socket', 'secret_files']],
     ['no seccomp filter', { noSeccomp: true }, ['seccomp_filter']],
     ["the launcher's whole env passed on", { leakEnv: true }, ['secret_env']],
-  ])('a sandbox with %s fails exactly the probes that watch it', async (_name, weaken, failing) => {
+  ] as [string, NonNullable<AttestOptions['weaken']>, string[]][])('a sandbox with %s fails exactly the probes that watch it', async (_name, weaken, failing) => {
     const b = await attest({ weaken });
     const failed = b.probes.filter((p) => p.verdict === 'FAIL').map((p) => p.probe_id);
     // IPv6 egress and DNS depend on this machine's routes and resolver: required only when IPv4 has a route.

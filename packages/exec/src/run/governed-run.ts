@@ -19,7 +19,7 @@ import { runPlan } from '../runner/run-plan.js';
 import type { CommandEvidence, Launcher, RunResult } from '../runner/types.js';
 import { sandboxLauncher } from '../sandbox/select.js';
 import type { ExecStore } from '../store/types.js';
-import type { HumanApprover } from './approver.js';
+import type { ApprovalAnswer, HumanApprover } from './approver.js';
 import { commandsFromDecision } from './plan.js';
 
 export interface RunRequest {
@@ -40,6 +40,8 @@ export interface RunDeps {
   store: ExecStore;
   actor: Actor;
   approver: HumanApprover;
+  /** Told when the request waits for a human (the CLI prints how to answer). */
+  onPending?: (token: string) => void;
   /** `$OPENCLAW_HOME`: hidden inside the sandbox. */
   openclawHome: string;
   /** `sandbox.workspace` from the config (default: the cwd). */
@@ -133,19 +135,30 @@ export async function governedRun(req: RunRequest, deps: RunDeps): Promise<RunOu
   if (decision.decision === 'ask') {
     asked = true;
     await record('approval.requested', { host: decision.host, reasons: decision.reasons });
-    const answer = await deps.approver
-      .ask({
-        command: describe(req),
-        argv: req.argv ?? null,
-        agent: req.agentId,
-        host: decision.host,
-        cwd,
-        reasons: decision.reasons,
-        segments: decision.segments,
-      })
-      .catch((e: Error) => ({ decision: 'deny' as const, reasons: [{ code: 'approval_failed', message: `asking a human failed: ${e.message}` }] }));
+    const answer: ApprovalAnswer = await deps.approver
+      .ask(
+        {
+          command: describe(req),
+          argv: req.argv ?? null,
+          agent: req.agentId,
+          host: decision.host,
+          cwd,
+          reasons: decision.reasons,
+          segments: decision.segments,
+          security: req.security,
+          ask: req.ask,
+          ...(req.env ? { env: req.env } : {}),
+        },
+        {
+          pending: async (token, expiresAt) => {
+            deps.onPending?.(token);
+            await record('approval.pending', { token, expires_at: expiresAt ? new Date(expiresAt).toISOString() : null });
+          },
+        },
+      )
+      .catch((e: Error & { reason?: string }) => ({ decision: 'deny' as const, reasons: [{ code: 'approval_failed', message: `asking a human failed: ${e.reason ?? e.message}` }] }));
     const granted = answer.decision === 'allow';
-    await record(granted ? 'approval.granted' : 'approval.denied', { reasons: answer.reasons });
+    await record(granted ? 'approval.granted' : 'approval.denied', { reasons: answer.reasons, ...(answer.token ? { token: answer.token } : {}), via: answer.via ?? 'approver' });
     if (!granted) return denied([...decision.reasons, ...answer.reasons], decision);
     reasons = [...decision.reasons, ...answer.reasons];
     decision = { ...decision, decision: 'allow' };
