@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
-import { DEFAULT_POLICY_PATH, detectSandbox, ExitCode, userHome } from '@openclaw/policy';
+import { DEFAULT_POLICY_PATH, detectSandbox, ExitCode, loadPolicy, userHome } from '@openclaw/policy';
+import { agentRuntime } from '../../agent/runtime.js';
 import { OpenclawCommand } from '@openclaw/policy/cli';
 import { loadAllowlists } from '../../jobs/allowlists.js';
 import { checkoutRepo } from '../../jobs/checkout.js';
@@ -49,6 +50,8 @@ export default class ExecWorker extends OpenclawCommand {
             mirrorsDir: cfg.repos?.mirrors ?? ctx.paths.mirrorsDir,
             userHome: userHome(),
             checkout: checkoutRepo,
+            ...agentRuntime(cfg, ctx.config.file, ctx.paths.home, pathDirs),
+            policy: (await loadPolicy({ configFile: flags.config })).policy,
           },
           hostId: hostId(ctx.config, flags['host-id']),
           concurrency,
