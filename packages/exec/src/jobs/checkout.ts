@@ -37,6 +37,8 @@ export interface Checkout {
   head: string;
   /** `core.hooksPath` as set in the tree's git dir. */
   hooksPath: string;
+  /** The bare mirror whose objects the tree borrows (`--shared`): a sandbox must show it read-only. */
+  objects: string;
   /** Checks the tree after the job: clean and still read-only. */
   verify(): Promise<CheckoutInvariants>;
   cleanup(): Promise<void>;
@@ -206,7 +208,7 @@ export const checkoutRepo: RepoCheckout = async (repo, sha, opts) => {
       const writable = writablePaths(dir);
       return { read_only_ok: writable.length === 0, clean_tree_ok: changed.length === 0, changed, writable };
     };
-    return { dir, head, hooksPath, verify, cleanup };
+    return { dir, head, hooksPath, objects: mirror, verify, cleanup };
   } catch (e) {
     await cleanup();
     throw new OpenclawError({ code: 'checkout_failed', reason: `cannot check out ${repo.name} at ${sha}: ${(e as Error).message}` });

@@ -195,9 +195,11 @@ async function runJob(
     const { cwd } = opts;
     // A repo job sees its worktree read-only and writes only to ARTIFACT_DIR; other jobs get their
     // cwd (or the workspace they name) writable.
-    const tree = checkout ? (await checkout).dir : null;
+    const co = checkout ? await checkout : null;
+    const tree = co?.dir ?? null;
     const inTree = tree !== null && (cwd === tree || cwd.startsWith(`${tree}/`));
-    const binds: SandboxBind[] = [...(inTree ? [{ path: tree, writable: false }, { path: useArtifactDir(), writable: true }] : []), ...(opts.binds ?? [])];
+    const treeBinds: SandboxBind[] = co && inTree ? [{ path: co.dir, writable: false }, { path: co.objects, writable: false }, { path: useArtifactDir(), writable: true }] : [];
+    const binds: SandboxBind[] = [...treeBinds, ...(opts.binds ?? [])];
     const host = opts.host ?? validated.spec.host;
     const launcher = jobLauncher(host, runtime, inTree ? null : (opts.workspace ?? cwd), binds);
     // Inside the sandbox the real home is read-only: test runners that write caches get the private /tmp.

@@ -104,9 +104,9 @@ export const runReviewBundleTask: JobHandler = async (ctx) => {
   const report = parseJson(e?.stdout ?? '');
   const result = { head: co.head, since: ctx.validated.params.since, exit_code: run.exitCode, timed_out: run.timedOut };
   if (run.exitCode !== 0 || !report)
-    return { state: 'failed', error: `review-bundle exited ${run.exitCode}: ${(e?.stderr || e?.error || '').trim().slice(0, 500)}`, result };
+    return { state: 'failed', error: `review-bundle exited ${run.exitCode}: ${(e?.stderr || e?.error || e?.stdout || '').trim().slice(0, 500)}`, result };
   writeFileSync(join(ctx.artifactDir, 'review-bundle.json'), `${JSON.stringify(report, null, 1)}\n`);
-  const sizeCap = JSON.stringify(report).includes('SIZE_CAP');
+  const sizeCap = report.size_cap_exceeded === true;
   return {
     state: 'completed',
     result: { ...result, size_cap_exceeded: sizeCap },
