@@ -6,81 +6,10 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type ApprovalsSnapshot, compilePolicy, DEFAULT_POLICY_PATH, detectSandbox } from '@openclaw/policy';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { McpSettings } from '../src/agent/mcporter.js';
-import { enqueueJob } from '../src/jobs/enqueue.js';
-import { builtinHandlers } from '../src/jobs/handlers/index.js';
-import { SqliteStore } from '../src/store/sqlite.js';
-import type { ExecStore } from '../src/store/types.js';
-import { Worker } from '../src/worker/worker.js';
-import { jobs, repos, spec } from './support/allowlists.js';
-import { type FakeModel, fakeModel, type ScriptedAnswer } from './support/fake-model.js';
-import { testdir } from './support/tmp.js';
-import { runtimeFor } from './support/worker.js';
-
-const noApprovals: ApprovalsSnapshot = { status: 'missing', path: '/nonexistent/exec-approvals.json' };
-export const MCPORTER = join(import.meta.dirname, '../node_modules/.bin/mcporter');
-export const FS_SERVER = join(import.meta.dirname, '../node_modules/@modelcontextprotocol/server-filesystem/dist/index.js');
-
-const stores: ExecStore[] = [];
-const models: FakeModel[] = [];
-afterEach(async () => {
-  for (const s of stores.splice(0)) await s.close();
-  for (const m of models.splice(0)) await m.close();
-});
-
-interface Event {
-  type: string;
-  data: Record<string, any>;
-}
-
-export async function runAgentJob(opts: {
-  script: ScriptedAnswer[] | ((n: number) => ScriptedAnswer);
-  maxToolCalls?: number;
-  maxSteps?: number;
-  mcp?: (ws: string, home: string) => McpSettings;
-  stub?: boolean;
-  base?: string;
-  apiKey?: string;
-  workspace?: Record<string, string>;
-}) {
-  const home = testdir();
-  const ws = testdir(opts.workspace ?? { 'notes.txt': 'the notes\n', 'sub/deeper.txt': 'deep\n' });
-  const model = await fakeModel(opts.script);
-  models.push(model);
-  const store = await SqliteStore.open(join(home, 'state/exec.db'));
-  stores.push(store);
-  const policy = compilePolicy({ config: {}, approvals: noApprovals, sandbox: detectSandbox('bwrap', DEFAULT_POLICY_PATH), home });
-  const allowlists = {
-    jobs: jobs({
-      agent_task: spec({
-        subprocess: true,
-        allowed_params: { prompt: { type: 'string', max_length: 20000, required: true }, max_steps: { type: 'int', min: 1, max: 200, default: 20 } },
-        budget: { max_runtime_sec: 300, max_output_chars: 200_000, max_tool_calls: opts.maxToolCalls ?? 20 },
-      }),
-    }),
-    repos: repos({}),
-  };
-  const job = await enqueueJob(
-    store,
-    allowlists,
-    { type: 'agent_task', params: { prompt: 'look around', ...(opts.maxSteps ? { max_steps: String(opts.maxSteps) } : {}) } },
-    { workerId: 'cli', host: 'test' },
-  );
-  const logs: string[] = [];
-  const runtime = runtimeFor(home, {
-    policy,
-    agentWorkspace: ws,
-    model: { base: opts.base ?? model.base, model: null, stub: opts.stub ?? false, timeoutMs: 10_000, apiKey: async () => opts.apiKey ?? null },
-    ...(opts.mcp ? { mcp: opts.mcp(ws, home) } : {}),
-  });
-  const summary = await new Worker({ store, allowlists, handlers: builtinHandlers(), runtime, once: true, hostId: 'test', log: (l) => logs.push(l) }).run();
-  const events: Event[] = (await store.jobEvents(job.id)).map((r) => JSON.parse(r.body));
-  const ledger: string[] = [];
-  for await (const page of store.ledgerPages()) for (const r of page) ledger.push(r.body);
-  return { job, home, ws, model, store, report: summary.jobs[0], events, calls: events.filter((e) => e.type === 'agent.tool_call'), logs, ledger, row: await store.getJob(job.id) };
-}
+import { FS_SERVER, MCPORTER, runAgentJob } from './support/agent.js';
+import type { ScriptedAnswer } from './support/fake-model.js';
 
 describe('agent_task: the tool loop', () => {
   it('runs the allowed tools, refuses the disallowed ones, and records every call in the ledger', async () => {
