@@ -6,7 +6,7 @@
  * `openai`) and is only ever put in the Authorization header. Stub mode (`OPENCLAW_MODEL_STUB=1`)
  * answers locally with no tool calls.
  */
-import { DEFAULT_MODEL_API_BASE, modelSettings as envModelSettings } from '../ops/model-probe.js';
+import { modelSettings as envModelSettings } from '../ops/model-probe.js';
 
 export interface ModelSettings {
   base: string;
@@ -56,9 +56,8 @@ export function modelSettings(
   env: NodeJS.ProcessEnv,
   apiKey: () => Promise<string | null>,
 ): ModelSettings {
-  const fromEnv = envModelSettings(env);
-  const base = env.OPENCLAW_MODEL_API_BASE ? fromEnv.base : (config?.apiBase?.replace(/\/+$/, '') ?? DEFAULT_MODEL_API_BASE);
-  return { base, model: env.OPENCLAW_MODEL ?? config?.model ?? null, stub: fromEnv.stub, timeoutMs: 120_000, apiKey };
+  const { base, stub } = envModelSettings(env, config?.apiBase);
+  return { base, model: env.OPENCLAW_MODEL ?? config?.model ?? null, stub, timeoutMs: 120_000, apiKey };
 }
 
 export class ModelClient {
