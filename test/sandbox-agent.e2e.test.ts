@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fakeModel, type FakeModel } from '../packages/exec/test/support/fake-model.js';
+import { type FakeModel, fakeModel } from '../packages/exec/test/support/fake-model.js';
 import { BIN, freshHome, openclaw } from './run-cli.js';
 
 const homes: string[] = [];
@@ -46,7 +46,8 @@ describe('openclaw sandbox attest', () => {
     const b = r.json();
     expect(b).toMatchObject({ overall: 'PASS', backend: 'bwrap', counts: { FAIL: 0, NOT_RUN: 0 } });
     expect(b.probes.length).toBeGreaterThanOrEqual(12);
-    for (const f of ['attestation.json', 'raw/mountinfo.txt', 'raw/env_keyset.json', 'raw/proc_net_dev.txt', 'probes/host_loopback_canary.json']) expect(existsSync(join(out, f)), f).toBe(true);
+    for (const f of ['attestation.json', 'raw/mountinfo.txt', 'raw/env_keyset.json', 'raw/proc_net_dev.txt', 'probes/host_loopback_canary.json'])
+      expect(existsSync(join(out, f)), f).toBe(true);
     const human = openclaw(['sandbox', 'attest', '--out', join(h, 'b2')], { home: h });
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/^PASS +host_loopback_canary +connect ECONNREFUSED 127\.0\.0\.1:\d+/m);
@@ -55,7 +56,10 @@ describe('openclaw sandbox attest', () => {
 
   it('--backend docker with no engine: every probe NOT_RUN, exit 3, and the reason', () => {
     const h = home();
-    const r = openclaw(['sandbox', 'attest', '--backend', 'docker', '--json', '--out', join(h, 'b')], { home: h, env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' } });
+    const r = openclaw(['sandbox', 'attest', '--backend', 'docker', '--json', '--out', join(h, 'b')], {
+      home: h,
+      env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' },
+    });
     expect(r.code).toBe(3);
     expect(r.json()).toMatchObject({ overall: 'NOT_RUN', counts: { PASS: 0, FAIL: 0 }, error: expect.stringMatching(/docker/) });
   });
@@ -99,7 +103,14 @@ describe('agent_task through the CLI, and exec health, against a fake model', ()
   it('the worker runs the agent loop; the ledger shows the model steps and tool calls', async () => {
     const h = home();
     const model = await fakeModel((n) =>
-      n === 0 ? { tools: [{ name: 'read_file', args: { path: 'hello.txt' } }, { name: 'read_file', args: { path: '/etc/passwd' } }] } : { content: 'hello read' },
+      n === 0
+        ? {
+            tools: [
+              { name: 'read_file', args: { path: 'hello.txt' } },
+              { name: 'read_file', args: { path: '/etc/passwd' } },
+            ],
+          }
+        : { content: 'hello read' },
     );
     servers.push(model);
     const ws = join(h, 'ws');
@@ -108,7 +119,12 @@ describe('agent_task through the CLI, and exec health, against a fake model', ()
     writeFileSync(join(h, 'openclaw.yaml'), `version: 1\nexec:\n  model:\n    apiBase: ${model.base}\n  agent:\n    workspace: ${ws}\n`);
     await run(h, ['secrets', 'set', 'openai'], 'sk-agent-e2e');
     const health = await run(h, ['exec', 'health', '--json']);
-    expect(JSON.parse(health.stdout)).toMatchObject({ model_api_base: model.base, model_stub_mode: false, model_reachable: true, model_detail: 'http 200 models=fake-model' });
+    expect(JSON.parse(health.stdout)).toMatchObject({
+      model_api_base: model.base,
+      model_stub_mode: false,
+      model_reachable: true,
+      model_detail: 'http 200 models=fake-model',
+    });
     expect((await run(h, ['exec', 'enqueue', 'agent_task', '--param', 'prompt=read hello.txt'])).code).toBe(0);
     const w = await run(h, ['exec', 'worker', '--once', '--json']);
     expect(w.code, w.stderr).toBe(0);

@@ -31,11 +31,11 @@ export { type EndpointApproverOptions, endpointApprover } from './run/endpoint-a
 export { governedRun, type RunDeps, type RunOutcome, type RunRequest } from './run/governed-run.js';
 export { hostLauncher } from './runner/host.js';
 export { runPlan } from './runner/run-plan.js';
+export type { CommandEvidence, Launcher, LaunchSpec, PlannedCommand, RunPlan, RunResult } from './runner/types.js';
 export { bwrapLauncher, defaultHiddenPaths, probeBwrap, type SandboxBind, type SandboxWeakening } from './sandbox/bwrap.js';
 export { dockerLauncher, probeDockerEngine } from './sandbox/docker.js';
 export { DENIED_SYSCALLS, seccompProgram, seccompSha256 } from './sandbox/seccomp.js';
 export { type SandboxChoice, type SandboxRequest, sandboxLauncher } from './sandbox/select.js';
-export type { CommandEvidence, Launcher, LaunchSpec, PlannedCommand, RunPlan, RunResult } from './runner/types.js';
 export { type ExecPaths, ensurePrivateDir, execPaths } from './state/paths.js';
 export { openStore, type StoreTarget, storeTarget } from './store/open.js';
 export type { ExecStore, JobCounts, JobRecord, JobState, KillSwitchState, NewJob, WorkerInfo } from './store/types.js';

@@ -101,24 +101,37 @@ describe('agent_task: the tool loop', () => {
 });
 
 describe('agent_task: MCP tools through mcporter', () => {
-  const mcp = (allowTools: string[], binary = MCPORTER) => (ws: string, home: string): McpSettings => {
-    const config = join(home, 'mcporter.json');
-    writeFileSync(config, JSON.stringify({ mcpServers: { fs: { command: process.execPath, args: [FS_SERVER, ws] } } }));
-    return { binary, config, allowTools, home };
-  };
+  const mcp =
+    (allowTools: string[], binary = MCPORTER) =>
+    (ws: string, home: string): McpSettings => {
+      const config = join(home, 'mcporter.json');
+      writeFileSync(config, JSON.stringify({ mcpServers: { fs: { command: process.execPath, args: [FS_SERVER, ws] } } }));
+      return { binary, config, allowTools, home };
+    };
 
   it('offers and calls only the allowlisted MCP tools', async () => {
     const { report, calls, model, events } = await runAgentJob({
       mcp: mcp(['fs.read_text_file', 'fs.list_directory']),
       script: (n) =>
         n === 0
-          ? { tools: [{ name: 'mcp__fs__read_text_file', args: { path: 'PLACEHOLDER' } }, { name: 'mcp__fs__write_file', args: { path: 'x.txt', content: 'y' } }] }
+          ? {
+              tools: [
+                { name: 'mcp__fs__read_text_file', args: { path: 'PLACEHOLDER' } },
+                { name: 'mcp__fs__write_file', args: { path: 'x.txt', content: 'y' } },
+              ],
+            }
           : { content: 'done' },
       workspace: { 'notes.txt': 'mcp notes\n' },
     });
     expect(report?.state, report?.error).toBe('completed');
     const first = model.requests.find((r) => r.path === '/v1/chat/completions')?.body;
-    expect(first.tools.map((t: { function: { name: string } }) => t.function.name)).toEqual(['read_file', 'list_dir', 'run_command', 'mcp__fs__read_text_file', 'mcp__fs__list_directory']);
+    expect(first.tools.map((t: { function: { name: string } }) => t.function.name)).toEqual([
+      'read_file',
+      'list_dir',
+      'run_command',
+      'mcp__fs__read_text_file',
+      'mcp__fs__list_directory',
+    ]);
     expect(events.find((e) => e.type === 'agent.mcp')?.data).toMatchObject({ available: true, tools: ['fs.read_text_file', 'fs.list_directory'] });
     // The read went to the real server (which refuses a path outside its root); the write was refused before mcporter ran.
     expect(calls.map((c) => [c.data.tool, c.data.status, c.data.code ?? null])).toEqual([
@@ -146,7 +159,12 @@ describe('agent_task: MCP tools through mcporter', () => {
   it('without the mcporter binary: {available: false, blocked_by: mcporter_not_installed, error_code: mcporter_missing, tools: []}', async () => {
     const { report, events, model } = await runAgentJob({ mcp: mcp(['fs.read_text_file'], '/nonexistent/mcporter'), script: [{ content: 'done' }] });
     expect(report?.state).toBe('completed');
-    expect(events.find((e) => e.type === 'agent.mcp')?.data).toMatchObject({ available: false, blocked_by: 'mcporter_not_installed', error_code: 'mcporter_missing', tools: [] });
+    expect(events.find((e) => e.type === 'agent.mcp')?.data).toMatchObject({
+      available: false,
+      blocked_by: 'mcporter_not_installed',
+      error_code: 'mcporter_missing',
+      tools: [],
+    });
     const first = model.requests.find((r) => r.path === '/v1/chat/completions')?.body;
     expect(first.tools).toHaveLength(3);
   });

@@ -35,8 +35,6 @@ async function attest(extra: Partial<AttestOptions> = {}): Promise<AttestBundle>
   });
 }
 
-const verdicts = (b: AttestBundle) => Object.fromEntries(b.probes.map((p) => [p.probe_id, p.verdict]));
-
 describe('sandbox attest: the bwrap backend', () => {
   it('passes every probe, observed inside the sandbox, and writes the bundle', async () => {
     const b = await attest();
@@ -66,19 +64,27 @@ describe('sandbox attest: the bwrap backend', () => {
   });
 
   it.each([
-    ['the host network shared', { shareNetwork: true }, ['net_egress_ipv4', 'dns_resolution', 'host_loopback_canary', 'net_interfaces', 'unix_abstract_canary', 'namespaces']],
+    [
+      'the host network shared',
+      { shareNetwork: true },
+      ['net_egress_ipv4', 'dns_resolution', 'host_loopback_canary', 'net_interfaces', 'unix_abstract_canary', 'namespaces'],
+    ],
     ['the secret paths not hidden', { showSecrets: true }, ['approvals_socket', 'secret_files']],
     ['no seccomp filter', { noSeccomp: true }, ['seccomp_filter']],
     ["the launcher's whole env passed on", { leakEnv: true }, ['secret_env']],
-  ] as [string, NonNullable<AttestOptions['weaken']>, string[]][])('a sandbox with %s fails exactly the probes that watch it', async (_name, weaken, failing) => {
-    const b = await attest({ weaken });
-    const failed = b.probes.filter((p) => p.verdict === 'FAIL').map((p) => p.probe_id);
-    // IPv6 egress and DNS depend on this machine's routes and resolver: required only when IPv4 has a route.
-    expect(failed.filter((id) => id !== 'net_egress_ipv6')).toEqual(failing.filter((id) => id !== 'dns_resolution' || failed.includes(id)));
-    expect(b.overall).toBe('FAIL');
-    if (weaken.shareNetwork) expect(b.probes.find((p) => p.probe_id === 'host_loopback_canary')?.actual_stderr_or_value).toMatch(/received the host canary token/);
-    if (weaken.showSecrets) expect(b.probes.find((p) => p.probe_id === 'secret_files')?.actual_stderr_or_value).toMatch(/\.ssh: 1 entries/);
-  });
+  ] as [string, NonNullable<AttestOptions['weaken']>, string[]][])(
+    'a sandbox with %s fails exactly the probes that watch it',
+    async (_name, weaken, failing) => {
+      const b = await attest({ weaken });
+      const failed = b.probes.filter((p) => p.verdict === 'FAIL').map((p) => p.probe_id);
+      // IPv6 egress and DNS depend on this machine's routes and resolver: required only when IPv4 has a route.
+      expect(failed.filter((id) => id !== 'net_egress_ipv6')).toEqual(failing.filter((id) => id !== 'dns_resolution' || failed.includes(id)));
+      expect(b.overall).toBe('FAIL');
+      if (weaken.shareNetwork)
+        expect(b.probes.find((p) => p.probe_id === 'host_loopback_canary')?.actual_stderr_or_value).toMatch(/received the host canary token/);
+      if (weaken.showSecrets) expect(b.probes.find((p) => p.probe_id === 'secret_files')?.actual_stderr_or_value).toMatch(/\.ssh: 1 entries/);
+    },
+  );
 
   it('a bwrap that cannot start makes every probe NOT_RUN with the reason, never a pass', async () => {
     const fake = testdir({ bwrap: { content: '#!/bin/sh\necho "bwrap: No permissions to creat new namespace" >&2\nexit 1\n', mode: 0o755 } });
@@ -93,7 +99,14 @@ const engine = spawnSync('docker', ['version', '--format', '{{.Server.Version}}'
 
 describe('sandbox attest: the docker backend', () => {
   it('with no Docker engine reachable, every probe is NOT_RUN and the bundle says why', async () => {
-    const b = await attest({ status: { backend: 'docker', available: false, reason: 'no Docker engine is reachable (/var/run/docker.sock does not exist)', hint: 'start the Docker engine' } });
+    const b = await attest({
+      status: {
+        backend: 'docker',
+        available: false,
+        reason: 'no Docker engine is reachable (/var/run/docker.sock does not exist)',
+        hint: 'start the Docker engine',
+      },
+    });
     expect(b.overall).toBe('NOT_RUN');
     expect(b.counts).toEqual({ PASS: 0, FAIL: 0, NOT_RUN: PROBE_IDS.length });
     expect(b.error).toMatch(/docker sandbox is unavailable: no Docker engine/);

@@ -28,12 +28,22 @@ afterEach(async () => {
 
 const TYPES = {
   ...DEFAULT_TYPES,
-  gateway_test_task: spec({ handler: 'argv', argv: ['{runner}', 'test'], subprocess: true, host: 'gateway', requires_repo_allowlist: true, allowed_params: { runner: { type: 'enum', values: ['make'], required: true } } }),
+  gateway_test_task: spec({
+    handler: 'argv',
+    argv: ['{runner}', 'test'],
+    subprocess: true,
+    host: 'gateway',
+    requires_repo_allowlist: true,
+    allowed_params: { runner: { type: 'enum', values: ['make'], required: true } },
+  }),
   doctor_task: spec({ host: 'gateway', timeout_sec: 120, allowed_params: { only: { type: 'string', pattern: '^[a-z0-9_.,-]{1,500}$' } } }),
   review_bundle_task: spec({
     requires_repo_allowlist: true,
     timeout_sec: 300,
-    allowed_params: { since: { type: 'string', pattern: '^[0-9a-f]{40}$', required: true }, size_cap: { type: 'string', pattern: '^[0-9]{1,12}(kb|mb)?$', default: '100kb' } },
+    allowed_params: {
+      since: { type: 'string', pattern: '^[0-9a-f]{40}$', required: true },
+      size_cap: { type: 'string', pattern: '^[0-9]{1,12}(kb|mb)?$', default: '100kb' },
+    },
   }),
 };
 
@@ -85,7 +95,10 @@ describe('the read-only worktree', () => {
 
 describe('MUTATION_DETECTED', () => {
   it('a job that writes into its worktree (on the host, where root ignores the missing write bits) fails with the changed files', async () => {
-    const { enqueue, work, artifact, store } = await world({ Makefile: 'test:\n\t@echo generated > generated.txt\n\t@echo edited >> README.md\n', 'README.md': 'x\n' });
+    const { enqueue, work, artifact, store } = await world({
+      Makefile: 'test:\n\t@echo generated > generated.txt\n\t@echo edited >> README.md\n',
+      'README.md': 'x\n',
+    });
     const job = await enqueue('gateway_test_task', { runner: 'make' });
     const s = await work();
     expect(s.jobs[0]?.state).toBe('failed');
@@ -114,7 +127,12 @@ describe('MUTATION_DETECTED', () => {
     const ev = JSON.parse(readFileSync(join(home, 'artifacts', job.id, 'evidence.json'), 'utf8'));
     expect(ev[0].stdout).toBe('worktree-write-refused\n');
     expect(ev[0].stderr).toMatch(/Read-only file system/);
-    expect(artifact(job.id)).toMatchObject({ status: 'completed', exit_code: 0, invariants: { read_only_ok: true, clean_tree_ok: true }, outputs: ['evidence.json'] });
+    expect(artifact(job.id)).toMatchObject({
+      status: 'completed',
+      exit_code: 0,
+      invariants: { read_only_ok: true, clean_tree_ok: true },
+      outputs: ['evidence.json'],
+    });
   });
 });
 
@@ -132,7 +150,13 @@ describe('jobs that run openclaw itself', () => {
     expect(s.jobs[0]?.state, s.jobs[0]?.error).toBe('completed');
     const report = JSON.parse(readFileSync(join(home, 'artifacts', job.id, 'doctor.json'), 'utf8'));
     expect(report.checks.map((c: { id: string }) => c.id)).toEqual(['runtime.versions']);
-    expect(artifact(job.id)).toMatchObject({ status: 'completed', exit_code: 0, params: { only: 'runtime' }, outputs: ['doctor.json'], invariants: { read_only_ok: null, clean_tree_ok: null } });
+    expect(artifact(job.id)).toMatchObject({
+      status: 'completed',
+      exit_code: 0,
+      params: { only: 'runtime' },
+      outputs: ['doctor.json'],
+      invariants: { read_only_ok: null, clean_tree_ok: null },
+    });
   });
 
   it('review_bundle_task runs `openclaw review-bundle` in the sandbox on the read-only worktree, writing to ARTIFACT_DIR', async () => {
@@ -142,7 +166,12 @@ describe('jobs that run openclaw itself', () => {
     const s = await work();
     expect(s.jobs[0]?.state, s.jobs[0]?.error).toBe('completed');
     const dir = join(home, 'artifacts', job.id);
-    expect(JSON.parse(readFileSync(join(dir, 'review-bundle.json'), 'utf8'))).toMatchObject({ status: 'ok', since_sha: repo.sha, to_sha: second, stats: { files: 2 } });
+    expect(JSON.parse(readFileSync(join(dir, 'review-bundle.json'), 'utf8'))).toMatchObject({
+      status: 'ok',
+      since_sha: repo.sha,
+      to_sha: second,
+      stats: { files: 2 },
+    });
     expect(readdirSync(join(dir, 'review')).length).toBeGreaterThan(0);
     expect(artifact(job.id)).toMatchObject({ status: 'completed', exit_code: 0, invariants: { read_only_ok: true, clean_tree_ok: true } });
   });

@@ -23,14 +23,18 @@ const allowlist = (...patterns: string[]): ApprovalsSnapshot => ({
   file: { version: 1, agents: { '*': { allowlist: patterns.map((pattern) => ({ pattern })) } } },
 });
 
-async function setup(opts: { config?: OpenclawConfig; approvals?: ApprovalsSnapshot; approver?: HumanApprover; backend?: 'bwrap' | 'docker'; image?: string; bwrap?: string } = {}) {
+async function setup(
+  opts: { config?: OpenclawConfig; approvals?: ApprovalsSnapshot; approver?: HumanApprover; backend?: 'bwrap' | 'docker'; image?: string; bwrap?: string } = {},
+) {
   const home = testdir({ 'openclaw/secret.txt': 'do not read', 'work/file.txt': 'hello\n' });
   const store = await SqliteStore.open(join(home, 'openclaw/state/exec.db'));
   stores.push(store);
   const policy = compilePolicy({
     config: opts.config ?? { tools: { exec: { host: 'gateway', security: 'full' } } },
     approvals: opts.approvals ?? noApprovals,
-    sandbox: opts.bwrap ? { backend: 'bwrap', available: true, reason: 'test', binary: opts.bwrap } : detectSandbox(opts.backend ?? 'bwrap', DEFAULT_POLICY_PATH),
+    sandbox: opts.bwrap
+      ? { backend: 'bwrap', available: true, reason: 'test', binary: opts.bwrap }
+      : detectSandbox(opts.backend ?? 'bwrap', DEFAULT_POLICY_PATH),
     home,
   });
   const run = (req: Partial<RunRequest>) =>
@@ -199,8 +203,12 @@ describe('exec run: decisions and the ledger', () => {
 
 describe('exec run: an unusable sandbox is a deny with the fix', () => {
   it.each([
-    ['user namespaces disabled', 'bwrap: No permissions to creat new namespace, likely because the kernel does not allow non-privileged user namespaces', /enable user namespaces: sudo sysctl/],
-    ['any other start failure', 'bwrap: Can\'t mount proc on /newroot/proc: Device or resource busy', /sandbox attest/],
+    [
+      'user namespaces disabled',
+      'bwrap: No permissions to creat new namespace, likely because the kernel does not allow non-privileged user namespaces',
+      /enable user namespaces: sudo sysctl/,
+    ],
+    ['any other start failure', "bwrap: Can't mount proc on /newroot/proc: Device or resource busy", /sandbox attest/],
   ])('bwrap failing at start (%s): deny, nothing runs', async (_name, stderr, hint) => {
     const fake = testdir({ bwrap: { content: `#!/bin/sh\necho "${stderr}" >&2\nexit 1\n`, mode: 0o755 } });
     const { run, events, home } = await setup({ config: {}, bwrap: join(fake, 'bwrap') });

@@ -47,14 +47,22 @@ describe('secrets: lookup order and file checks', () => {
     ['group-readable (0640)', () => homeWith(0o640), /mode is 0640/, 'chmod 600'],
     ['world-readable (0644)', () => homeWith(0o644), /mode is 0644/, 'chmod 600'],
     ['a symlink', () => homeWith(0o600, { symlink: true }), /symlink/, 'openclaw secrets set openai'],
-    ...(root ? ([["owned by another user (uid 4242, made by root here)", () => homeWith(0o600, { uid: 4242 }), /owned by uid 4242/, 'chown']] as const) : []),
+    ...(root ? ([['owned by another user (uid 4242, made by root here)', () => homeWith(0o600, { uid: 4242 }), /owned by uid 4242/, 'chown']] as const) : []),
   ] as [string, () => string, RegExp, string][])('refuses a secret file that is %s, with the fix', async (_name, make, reason, hint) => {
-    await expect(getSecret('openai', { home: make(), env: {}, keychain: noKeychain })).rejects.toMatchObject({ code: 'secret_file_insecure', reason: expect.stringMatching(reason), hint: expect.stringContaining(hint) });
+    await expect(getSecret('openai', { home: make(), env: {}, keychain: noKeychain })).rejects.toMatchObject({
+      code: 'secret_file_insecure',
+      reason: expect.stringMatching(reason),
+      hint: expect.stringContaining(hint),
+    });
   });
 
   it('says where it looked when the secret is nowhere', async () => {
     const r = await getSecret('openai', { home: testdir(), env: {}, keychain: noKeychain });
-    expect(r).toMatchObject({ value: null, source: null, detail: expect.stringMatching(/OPENCLAW_SECRET_OPENAI, OPENAI_API_KEY; .*secrets\/openai; no keychain/) });
+    expect(r).toMatchObject({
+      value: null,
+      source: null,
+      detail: expect.stringMatching(/OPENCLAW_SECRET_OPENAI, OPENAI_API_KEY; .*secrets\/openai; no keychain/),
+    });
   });
 
   it('writes the file 0600 in a 0700 directory, and reads it back', () => {
@@ -103,7 +111,11 @@ describe('secrets: never in a child’s argv or env, the ledger, the logs or the
     try {
       out = await runAgentJob({
         home,
-        modelSettings: (base, h) => ({ ...(agentRuntime({ exec: { model: { apiBase: base } } }, null, h, ['/usr/bin', '/bin'], {}).model as NonNullable<ReturnType<typeof agentRuntime>['model']>) }),
+        modelSettings: (base, h) => ({
+          ...(agentRuntime({ exec: { model: { apiBase: base } } }, null, h, ['/usr/bin', '/bin'], {}).model as NonNullable<
+            ReturnType<typeof agentRuntime>['model']
+          >),
+        }),
         mcp: (ws, h) => {
           const config = join(h, 'mcporter.json');
           writeFileSync(config, JSON.stringify({ mcpServers: { fs: { command: process.execPath, args: [FS_SERVER, ws] } } }));
@@ -111,7 +123,12 @@ describe('secrets: never in a child’s argv or env, the ledger, the logs or the
         },
         script: (n) =>
           n === 0
-            ? { tools: [{ name: 'run_command', args: { command: 'sleep 0.3 && cat notes.txt' } }, { name: 'mcp__fs__list_directory', args: { path: '/' } }] }
+            ? {
+                tools: [
+                  { name: 'run_command', args: { command: 'sleep 0.3 && cat notes.txt' } },
+                  { name: 'mcp__fs__list_directory', args: { path: '/' } },
+                ],
+              }
             : { content: 'done' },
       });
     } finally {

@@ -14,8 +14,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BudgetExceeded } from '../jobs/budget.js';
 import type { JobHandler } from '../jobs/handler.js';
-import { type ChatMessage, ModelClient, ModelError, modelSettings } from './model-client.js';
 import { listMcpTools, type McpTool } from './mcporter.js';
+import { type ChatMessage, ModelClient, ModelError, modelSettings } from './model-client.js';
 import { BUILTIN_TOOLS, executeTool, mcpToolDefinitions } from './tools.js';
 
 const clip = (s: string, n: number) => (s.length <= n ? s : `${s.slice(0, n)}…`);
@@ -36,7 +36,10 @@ export const runAgent: JobHandler = async (ctx) => {
       mcpTools = listing.tools;
       for (const e of listing.errors) warnings.push(`mcp server ${e.server}: ${e.error}`);
     } else warnings.push(`mcp tools unavailable: ${listing.blocked_by} (${listing.detail})`);
-    await ctx.record('agent.mcp', listing.available ? { available: true, tools: mcpTools.map((t) => `${t.server}.${t.name}`), errors: listing.errors } : { ...listing });
+    await ctx.record(
+      'agent.mcp',
+      listing.available ? { available: true, tools: mcpTools.map((t) => `${t.server}.${t.name}`), errors: listing.errors } : { ...listing },
+    );
   }
   const tools = [...BUILTIN_TOOLS, ...mcpToolDefinitions(mcpTools)];
   const messages: ChatMessage[] = [
@@ -47,7 +50,10 @@ export const runAgent: JobHandler = async (ctx) => {
     { role: 'user', content: prompt },
   ];
   const save = (answer: string | null) => {
-    writeFileSync(join(ctx.artifactDir, 'transcript.json'), `${JSON.stringify({ model: client.stub ? 'stub' : 'endpoint', tools: tools.map((t) => t.function.name), messages }, null, 1)}\n`);
+    writeFileSync(
+      join(ctx.artifactDir, 'transcript.json'),
+      `${JSON.stringify({ model: client.stub ? 'stub' : 'endpoint', tools: tools.map((t) => t.function.name), messages }, null, 1)}\n`,
+    );
     if (answer !== null) writeFileSync(join(ctx.artifactDir, 'answer.md'), `${answer}\n`);
   };
   const outputs = ['transcript.json'];

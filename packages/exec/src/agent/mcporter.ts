@@ -33,7 +33,13 @@ export interface McpTool {
 
 export type McpListing =
   | { available: true; tools: McpTool[]; errors: { server: string; error: string }[] }
-  | { available: false; blocked_by: 'mcporter_not_installed' | 'mcp_not_configured'; error_code: 'mcporter_missing' | 'mcp_config_missing'; tools: []; detail: string };
+  | {
+      available: false;
+      blocked_by: 'mcporter_not_installed' | 'mcp_not_configured';
+      error_code: 'mcporter_missing' | 'mcp_config_missing';
+      tools: [];
+      detail: string;
+    };
 
 export type McpCallResult = { ok: true; output: string } | { ok: false; error_code: string; error: string };
 
@@ -58,7 +64,12 @@ function run(s: McpSettings, args: string[]): Promise<{ code: number | null; std
       },
       (err, stdout, stderr) => {
         const e = err as (Error & { code?: string | number; killed?: boolean }) | null;
-        resolve({ code: e ? (typeof e.code === 'number' ? e.code : null) : 0, stdout, stderr, ...(e ? { error: e.killed ? 'timed out' : String(e.code ?? e.message) } : {}) });
+        resolve({
+          code: e ? (typeof e.code === 'number' ? e.code : null) : 0,
+          stdout,
+          stderr,
+          ...(e ? { error: e.killed ? 'timed out' : String(e.code ?? e.message) } : {}),
+        });
       },
     );
   });
@@ -74,7 +85,13 @@ function missing(s: McpSettings): McpListing | null {
       detail: `mcporter is not installed${s.binary ? ` (${s.binary} does not exist)` : ' (not on the policy PATH)'}: npm install -g mcporter, or set exec.mcp.binary`,
     };
   if (!s.config || !existsSync(s.config))
-    return { available: false, blocked_by: 'mcp_not_configured', error_code: 'mcp_config_missing', tools: [], detail: `no mcporter config${s.config ? ` at ${s.config}` : ''}: set exec.mcp.config` };
+    return {
+      available: false,
+      blocked_by: 'mcp_not_configured',
+      error_code: 'mcp_config_missing',
+      tools: [],
+      detail: `no mcporter config${s.config ? ` at ${s.config}` : ''}: set exec.mcp.config`,
+    };
   return null;
 }
 
@@ -91,7 +108,7 @@ export async function listMcpTools(s: McpSettings): Promise<McpListing> {
     try {
       body = JSON.parse(r.stdout);
     } catch {}
-    if (!body || body.status !== 'ok' || !Array.isArray(body.tools)) {
+    if (body?.status !== 'ok' || !Array.isArray(body.tools)) {
       errors.push({ server, error: (body?.error ?? r.stderr.trim()) || r.error || `exit ${r.code}` });
       continue;
     }
@@ -104,11 +121,14 @@ export async function listMcpTools(s: McpSettings): Promise<McpListing> {
 
 /** Calls an allowlisted tool; anything not allowlisted is refused without running mcporter. */
 export async function callMcpTool(s: McpSettings, server: string, tool: string, args: Record<string, unknown>): Promise<McpCallResult> {
-  if (!mcpToolAllowed(s.allowTools, server, tool)) return { ok: false, error_code: 'mcp_tool_not_allowed', error: `${server}.${tool} is not in exec.mcp.allowTools` };
+  if (!mcpToolAllowed(s.allowTools, server, tool))
+    return { ok: false, error_code: 'mcp_tool_not_allowed', error: `${server}.${tool} is not in exec.mcp.allowTools` };
   const blocked = missing(s);
   if (blocked && !blocked.available) return { ok: false, error_code: blocked.error_code, error: blocked.detail };
-  if (!/^[A-Za-z0-9_.-]+$/.test(server) || !/^[A-Za-z0-9_.-]+$/.test(tool)) return { ok: false, error_code: 'mcp_tool_invalid', error: `invalid tool name ${server}.${tool}` };
+  if (!/^[A-Za-z0-9_.-]+$/.test(server) || !/^[A-Za-z0-9_.-]+$/.test(tool))
+    return { ok: false, error_code: 'mcp_tool_invalid', error: `invalid tool name ${server}.${tool}` };
   const r = await run(s, ['call', `${server}.${tool}`, '--args', JSON.stringify(args), '--output', 'json']);
-  if (r.code !== 0) return { ok: false, error_code: 'mcp_call_failed', error: (r.stderr.trim() || r.stdout.trim() || r.error || `exit ${r.code}`).slice(0, 2000) };
+  if (r.code !== 0)
+    return { ok: false, error_code: 'mcp_call_failed', error: (r.stderr.trim() || r.stdout.trim() || r.error || `exit ${r.code}`).slice(0, 2000) };
   return { ok: true, output: r.stdout };
 }

@@ -79,7 +79,10 @@ export class ModelClient {
   private async modelName(signal?: AbortSignal): Promise<string> {
     if (this.model) return this.model;
     try {
-      const res = await fetch(`${this.settings.base}/models`, { headers: await this.headers(), signal: AbortSignal.any([AbortSignal.timeout(5000), ...(signal ? [signal] : [])]) });
+      const res = await fetch(`${this.settings.base}/models`, {
+        headers: await this.headers(),
+        signal: AbortSignal.any([AbortSignal.timeout(5000), ...(signal ? [signal] : [])]),
+      });
       const body = (await res.json().catch(() => null)) as { data?: { id?: string }[] } | null;
       this.model = (res.ok && body?.data?.find((m) => typeof m.id === 'string')?.id) || 'default';
     } catch {
@@ -89,7 +92,8 @@ export class ModelClient {
   }
 
   async chat(messages: ChatMessage[], tools: ToolDefinition[], signal?: AbortSignal): Promise<ChatAnswer> {
-    if (this.settings.stub) return { message: { role: 'assistant', content: 'stub mode: no model was asked, so no tool is called.' }, finish_reason: 'stop', model: 'stub' };
+    if (this.settings.stub)
+      return { message: { role: 'assistant', content: 'stub mode: no model was asked, so no tool is called.' }, finish_reason: 'stop', model: 'stub' };
     const model = await this.modelName(signal);
     const timeout = AbortSignal.timeout(this.settings.timeoutMs);
     let res: Response;
@@ -114,10 +118,14 @@ export class ModelClient {
       throw new ModelError('model_bad_answer', `the model's answer is not JSON: ${text.slice(0, 200)}`);
     }
     const choice = body.choices?.[0];
-    if (!choice?.message || choice.message.role !== 'assistant') throw new ModelError('model_bad_answer', 'the answer has no assistant message in choices[0]');
+    if (choice?.message?.role !== 'assistant') throw new ModelError('model_bad_answer', 'the answer has no assistant message in choices[0]');
     const calls = choice.message.tool_calls;
     if (calls !== undefined && (!Array.isArray(calls) || calls.some((c) => typeof c?.id !== 'string' || typeof c?.function?.name !== 'string')))
       throw new ModelError('model_bad_answer', 'the answer has malformed tool_calls');
-    return { message: { role: 'assistant', content: choice.message.content ?? null, ...(calls?.length ? { tool_calls: calls } : {}) }, finish_reason: choice.finish_reason ?? null, model: body.model ?? model };
+    return {
+      message: { role: 'assistant', content: choice.message.content ?? null, ...(calls?.length ? { tool_calls: calls } : {}) },
+      finish_reason: choice.finish_reason ?? null,
+      model: body.model ?? model,
+    };
   }
 }

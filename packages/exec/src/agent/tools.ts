@@ -14,8 +14,8 @@ import { relative } from 'node:path';
 import { resolveInsideRoot } from '@openclaw/policy';
 import type { JobContext } from '../jobs/handler.js';
 import { commandsFromDecision } from '../run/plan.js';
-import type { ToolDefinition } from './model-client.js';
 import { callMcpTool, type McpTool, mcpFunctionName } from './mcporter.js';
+import type { ToolDefinition } from './model-client.js';
 
 export interface ToolOutcome {
   status: 'ok' | 'refused' | 'error';
@@ -67,15 +67,14 @@ export function mcpToolDefinitions(tools: McpTool[]): ToolDefinition[] {
   }));
 }
 
-const refused = (code: string, content: string, detail?: Record<string, unknown>): ToolOutcome => ({ status: 'refused', code, content: `refused (${code}): ${content}`, ...(detail ? { detail } : {}) });
+const refused = (code: string, content: string, detail?: Record<string, unknown>): ToolOutcome => ({
+  status: 'refused',
+  code,
+  content: `refused (${code}): ${content}`,
+  ...(detail ? { detail } : {}),
+});
 
-export async function executeTool(
-  ctx: JobContext,
-  workspace: string,
-  mcpTools: McpTool[],
-  name: string,
-  args: Record<string, unknown>,
-): Promise<ToolOutcome> {
+export async function executeTool(ctx: JobContext, workspace: string, mcpTools: McpTool[], name: string, args: Record<string, unknown>): Promise<ToolOutcome> {
   if (name === 'read_file' || name === 'list_dir') {
     const path = args.path;
     if (typeof path !== 'string') return refused('bad_arguments', 'path must be a string');
@@ -87,7 +86,11 @@ export async function executeTool(
         if (!st.isFile()) return { status: 'error', code: 'not_a_file', content: `${path} is not a file` };
         const text = readFileSync(where.path, 'utf8');
         const cut = text.length > MAX_FILE_CHARS;
-        return { status: 'ok', content: cut ? `${text.slice(0, MAX_FILE_CHARS)}\n… (truncated at ${MAX_FILE_CHARS} characters)` : text, detail: { path, bytes: st.size } };
+        return {
+          status: 'ok',
+          content: cut ? `${text.slice(0, MAX_FILE_CHARS)}\n… (truncated at ${MAX_FILE_CHARS} characters)` : text,
+          detail: { path, bytes: st.size },
+        };
       }
       const entries = readdirSync(where.path, { withFileTypes: true })
         .sort((a, b) => (a.name < b.name ? -1 : 1))
@@ -105,7 +108,13 @@ export async function executeTool(
     const command = typeof args.command === 'string' ? args.command : undefined;
     const argv = Array.isArray(args.argv) && args.argv.every((a) => typeof a === 'string') ? (args.argv as string[]) : undefined;
     if ((command === undefined) === (argv === undefined)) return refused('bad_arguments', 'give exactly one of command (string) or argv (array of strings)');
-    const decision = policy.decide({ ...(command !== undefined ? { command } : { argv: argv as string[] }), cwd: workspace, agentId: 'agent_task', env: {}, humanReachable: false });
+    const decision = policy.decide({
+      ...(command !== undefined ? { command } : { argv: argv as string[] }),
+      cwd: workspace,
+      agentId: 'agent_task',
+      env: {},
+      humanReachable: false,
+    });
     const reasons = decision.reasons.map((r) => r.code);
     if (decision.decision !== 'allow') return refused('policy_denied', decision.reasons.map((r) => r.message).join('; '), { host: decision.host, reasons });
     if (decision.host === 'node') return refused('node_host_unsupported', 'host node has no transport in this exec plane', { reasons });
@@ -129,7 +138,13 @@ export async function executeTool(
     const tool = mcpTools.find((t) => mcpFunctionName(t.server, t.name) === name);
     if (!tool || !ctx.runtime.mcp) return refused('mcp_tool_not_allowed', `${name} is not an allowlisted MCP tool (exec.mcp.allowTools)`);
     const r = await callMcpTool(ctx.runtime.mcp, tool.server, tool.name, args);
-    if (!r.ok) return { status: r.error_code === 'mcp_tool_not_allowed' ? 'refused' : 'error', code: r.error_code, content: r.error, detail: { server: tool.server, tool: tool.name } };
+    if (!r.ok)
+      return {
+        status: r.error_code === 'mcp_tool_not_allowed' ? 'refused' : 'error',
+        code: r.error_code,
+        content: r.error,
+        detail: { server: tool.server, tool: tool.name },
+      };
     return { status: 'ok', content: r.output, detail: { server: tool.server, tool: tool.name } };
   }
 

@@ -6,8 +6,8 @@
 import type { ExecutableResolution, ValidatedJob } from '@openclaw/policy';
 import type { PlannedCommand, RunResult } from '../runner/types.js';
 import type { SandboxBind } from '../sandbox/bwrap.js';
-import type { WorkerRuntime } from '../worker/run-job.js';
 import type { JobRecord } from '../store/types.js';
+import type { WorkerRuntime } from '../worker/run-job.js';
 import type { JobBudget } from './budget.js';
 import type { Checkout } from './checkout.js';
 

@@ -47,7 +47,8 @@ export function endpointApprover(opts: EndpointApproverOptions = {}): HumanAppro
       const first = await c.request(ask);
       if (first.decision === 'allow') return { decision: 'allow', reasons: first.reasons, via: 'endpoint' };
       if (first.decision === 'deny') return { decision: 'deny', reasons: first.reasons, via: 'endpoint' };
-      if (!first.token) return { decision: 'deny', reasons: [{ code: 'approval_protocol', message: 'the endpoint answered pending_hitl without a token' }], via: 'endpoint' };
+      if (!first.token)
+        return { decision: 'deny', reasons: [{ code: 'approval_protocol', message: 'the endpoint answered pending_hitl without a token' }], via: 'endpoint' };
       await hooks?.pending?.(first.token, first.expiresAt);
       const waitMs = opts.waitMs ?? Math.max(1000, (first.expiresAt ?? Date.now() + 300_000) - Date.now());
       const final = await c.waitForDecision(first.token, { timeoutMs: waitMs, request: ask });

@@ -156,9 +156,16 @@ export async function governedRun(req: RunRequest, deps: RunDeps): Promise<RunOu
           },
         },
       )
-      .catch((e: Error & { reason?: string }) => ({ decision: 'deny' as const, reasons: [{ code: 'approval_failed', message: `asking a human failed: ${e.reason ?? e.message}` }] }));
+      .catch((e: Error & { reason?: string }) => ({
+        decision: 'deny' as const,
+        reasons: [{ code: 'approval_failed', message: `asking a human failed: ${e.reason ?? e.message}` }],
+      }));
     const granted = answer.decision === 'allow';
-    await record(granted ? 'approval.granted' : 'approval.denied', { reasons: answer.reasons, ...(answer.token ? { token: answer.token } : {}), via: answer.via ?? 'approver' });
+    await record(granted ? 'approval.granted' : 'approval.denied', {
+      reasons: answer.reasons,
+      ...(answer.token ? { token: answer.token } : {}),
+      via: answer.via ?? 'approver',
+    });
     if (!granted) return denied([...decision.reasons, ...answer.reasons], decision);
     reasons = [...decision.reasons, ...answer.reasons];
     decision = { ...decision, decision: 'allow' };

@@ -223,7 +223,10 @@ export async function runAttestation(opts: AttestOptions): Promise<AttestBundle>
     let approvalsNote = 'the approvals endpoint is running';
     if (!(await hostCanReach({ path: opts.approvalsSocket }))) {
       if (existsSync(opts.approvalsSocket)) {
-        notes.set('approvals_socket', { verdict: 'NOT_RUN', why: `${opts.approvalsSocket} exists but nothing answers on it (a stale socket); start \`openclaw approvals serve\` and attest again` });
+        notes.set('approvals_socket', {
+          verdict: 'NOT_RUN',
+          why: `${opts.approvalsSocket} exists but nothing answers on it (a stale socket); start \`openclaw approvals serve\` and attest again`,
+        });
       } else {
         const dir = dirname(opts.approvalsSocket);
         const made = !existsSync(dir);
@@ -264,7 +267,8 @@ export async function runAttestation(opts: AttestOptions): Promise<AttestBundle>
       ...(notes.has('approvals_socket') ? [] : [['approvals_socket', { path: opts.approvalsSocket }] as [string, { path: string }]]),
     ];
     for (const [id, target] of preflight)
-      if (!(await hostCanReach(target))) notes.set(id, { verdict: 'NOT_RUN', why: `the host itself cannot reach its canary (${JSON.stringify(target)}), so a failure inside proves nothing` });
+      if (!(await hostCanReach(target)))
+        notes.set(id, { verdict: 'NOT_RUN', why: `the host itself cannot reach its canary (${JSON.stringify(target)}), so a failure inside proves nothing` });
 
     // Run in place: the built program imports its chunks next to it, so its directory is bound.
     const program = probeProgram();
@@ -355,7 +359,14 @@ export async function runAttestation(opts: AttestOptions): Promise<AttestBundle>
       ? note
         ? { ...seen, verdict: note.verdict, actual_stderr_or_value: `${note.why}; observed: ${seen.actual_stderr_or_value}` }
         : seen
-      : { probe_id: id, operation: 'not run', expected: 'see the probe program', actual_stderr_or_value: error ?? 'the probe program did not report this probe', errno_or_exit: null, verdict: 'NOT_RUN' };
+      : {
+          probe_id: id,
+          operation: 'not run',
+          expected: 'see the probe program',
+          actual_stderr_or_value: error ?? 'the probe program did not report this probe',
+          errno_or_exit: null,
+          verdict: 'NOT_RUN',
+        };
     const artifact_path = join('probes', `${id}.json`);
     writeFileSync(join(opts.outDir, artifact_path), `${JSON.stringify(rec, null, 1)}\n`);
     return { ...rec, artifact_path };

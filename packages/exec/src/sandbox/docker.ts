@@ -81,7 +81,10 @@ export function probeDockerEngine(docker: string, env: NodeJS.ProcessEnv = proce
       timeout: 10_000,
       env: { PATH: '/usr/local/bin:/usr/bin:/bin', ...(env.DOCKER_HOST ? { DOCKER_HOST: env.DOCKER_HOST } : {}), HOME: env.HOME ?? '/' },
     });
-    r = p.status === 0 && p.stdout.trim() ? { ok: true, version: p.stdout.trim() } : { ok: false, reason: (p.stderr || p.error?.message || `exit ${p.status}`).trim() };
+    r =
+      p.status === 0 && p.stdout.trim()
+        ? { ok: true, version: p.stdout.trim() }
+        : { ok: false, reason: (p.stderr || p.error?.message || `exit ${p.status}`).trim() };
     engines.set(docker, r);
   }
   return r;

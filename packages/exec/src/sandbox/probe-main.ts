@@ -98,13 +98,18 @@ function udpRoute(address: string, family: 'udp4' | 'udp6'): Promise<{ ok: boole
     s.once('error', (e) => done({ ok: false, ...errOf(e) }));
     // The callback gets connect(2)'s error, if any.
     s.connect(53, address, (err?: Error) =>
-      err ? done({ ok: false, ...errOf(err) }) : done({ ok: true, code: 'CONNECTED', message: `the kernel has a route to ${address} (local ${s.address().address})` }),
+      err
+        ? done({ ok: false, ...errOf(err) })
+        : done({ ok: true, code: 'CONNECTED', message: `the kernel has a route to ${address} (local ${s.address().address})` }),
     );
   });
 }
 
 /** TCP or Unix connect with a bound wait; `read` collects what the listener sends first. */
-function tryConnect(opts: { host: string; port: number } | { path: string }, timeoutMs = 3000): Promise<{ ok: boolean; code: string; message: string; data: string }> {
+function tryConnect(
+  opts: { host: string; port: number } | { path: string },
+  timeoutMs = 3000,
+): Promise<{ ok: boolean; code: string; message: string; data: string }> {
   return new Promise((resolve) => {
     const s = connect(opts as never);
     let data = '';
@@ -171,7 +176,9 @@ async function main(): Promise<void> {
       probes.push(record('dns_resolution', 'getaddrinfo("registry.npmjs.org")', 'resolution fails', `resolved: ${JSON.stringify(a)}`, 0, 'FAIL'));
     } catch (e) {
       const err = errOf(e);
-      probes.push(record('dns_resolution', 'getaddrinfo("registry.npmjs.org")', 'resolution fails', `${err.message} after ${Date.now() - t0} ms`, err.code, 'PASS'));
+      probes.push(
+        record('dns_resolution', 'getaddrinfo("registry.npmjs.org")', 'resolution fails', `${err.message} after ${Date.now() - t0} ms`, err.code, 'PASS'),
+      );
     }
   }
 
@@ -194,11 +201,22 @@ async function main(): Promise<void> {
       .map((l) => l.trim().split(':')[0])
       .filter(Boolean);
     const extra = names.filter((n) => n !== 'lo');
-    probes.push(record('net_interfaces', 'read /proc/net/dev', 'only the loopback interface lo', names.join(','), null, extra.length === 0 && names.length > 0 ? 'PASS' : 'FAIL'));
+    probes.push(
+      record(
+        'net_interfaces',
+        'read /proc/net/dev',
+        'only the loopback interface lo',
+        names.join(','),
+        null,
+        extra.length === 0 && names.length > 0 ? 'PASS' : 'FAIL',
+      ),
+    );
   }
 
   // 6-8. Unix sockets: abstract (per network namespace), a path socket in the host's /tmp, the approvals endpoint.
-  probes.push(await mustFailConnect('unix_abstract_canary', `connect to the host's abstract Unix socket @${cfg.abstractSocket}`, { path: `\0${cfg.abstractSocket}` }));
+  probes.push(
+    await mustFailConnect('unix_abstract_canary', `connect to the host's abstract Unix socket @${cfg.abstractSocket}`, { path: `\0${cfg.abstractSocket}` }),
+  );
   probes.push(await mustFailConnect('unix_path_canary', `connect to the host's Unix socket ${cfg.pathSocket}`, { path: cfg.pathSocket }));
   probes.push(await mustFailConnect('approvals_socket', `connect to the approvals endpoint socket ${cfg.approvalsSocket}`, { path: cfg.approvalsSocket }));
 
@@ -239,7 +257,16 @@ async function main(): Promise<void> {
         results.push(`${dir}: ${errOf(e).code}`);
       }
     }
-    probes.push(record('rootfs_write', 'create a file in / /etc /usr /var /root /home', 'every write fails (EROFS)', results.join('; '), wrote ? 0 : 'EROFS', wrote ? 'FAIL' : 'PASS'));
+    probes.push(
+      record(
+        'rootfs_write',
+        'create a file in / /etc /usr /var /root /home',
+        'every write fails (EROFS)',
+        results.join('; '),
+        wrote ? 0 : 'EROFS',
+        wrote ? 'FAIL' : 'PASS',
+      ),
+    );
   }
 
   // 11. Workspace write: the positive control (the host checks the file arrived).
@@ -388,7 +415,16 @@ async function main(): Promise<void> {
     probes.push(record('no_new_privs', 'read NoNewPrivs in /proc/self/status', 'NoNewPrivs: 1', `NoNewPrivs: ${nnp}`, null, nnp === '1' ? 'PASS' : 'FAIL'));
     const caps = ['CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb'].map((k) => [k, statusField(k)] as const);
     const ok = caps.every(([, v]) => v !== null && /^0+$/.test(v));
-    probes.push(record('capabilities', 'read Cap* in /proc/self/status', 'every capability set is empty (0)', caps.map(([k, v]) => `${k}=${v}`).join(' '), null, ok ? 'PASS' : 'FAIL'));
+    probes.push(
+      record(
+        'capabilities',
+        'read Cap* in /proc/self/status',
+        'every capability set is empty (0)',
+        caps.map(([k, v]) => `${k}=${v}`).join(' '),
+        null,
+        ok ? 'PASS' : 'FAIL',
+      ),
+    );
   }
 
   // 18. setuid: the kernel must not honour the setuid bit of any visible binary.
@@ -412,7 +448,16 @@ async function main(): Promise<void> {
       mounts.filter((m) => p === m.point || p.startsWith(m.point === '/' ? '/' : `${m.point}/`)).sort((a, b) => b.point.length - a.point.length)[0];
     const nnp = statusField('NoNewPrivs') === '1';
     if (setuid.length === 0) {
-      probes.push(record('setuid', 'find a setuid binary among common ones', 'setuid bits are not honoured (nosuid mount, no_new_privs)', 'no setuid binary found to test against', null, 'NOT_RUN'));
+      probes.push(
+        record(
+          'setuid',
+          'find a setuid binary among common ones',
+          'setuid bits are not honoured (nosuid mount, no_new_privs)',
+          'no setuid binary found to test against',
+          null,
+          'NOT_RUN',
+        ),
+      );
     } else {
       const detail = setuid.map((p) => `${p} on ${mountOf(p)?.point ?? '?'} (${mountOf(p)?.opts ?? '?'})`);
       const nosuid = setuid.every((p) => (mountOf(p)?.opts ?? '').split(',').includes('nosuid'));
@@ -434,9 +479,27 @@ async function main(): Promise<void> {
     const mode = statusField('Seccomp');
     const unshareBin = ['/usr/bin/unshare', '/bin/unshare'].find((p) => existsSync(p));
     if (!cfg.seccompExpected && mode !== '2') {
-      probes.push(record('seccomp_filter', 'read Seccomp in /proc/self/status', 'a seccomp filter (mode 2)', `Seccomp: ${mode}; no filter exists for this architecture`, null, 'NOT_RUN'));
+      probes.push(
+        record(
+          'seccomp_filter',
+          'read Seccomp in /proc/self/status',
+          'a seccomp filter (mode 2)',
+          `Seccomp: ${mode}; no filter exists for this architecture`,
+          null,
+          'NOT_RUN',
+        ),
+      );
     } else if (!unshareBin) {
-      probes.push(record('seccomp_filter', 'read Seccomp; try unshare(CLONE_NEWUSER)', 'mode 2 and unshare refused', `Seccomp: ${mode}; no unshare binary to try`, null, 'NOT_RUN'));
+      probes.push(
+        record(
+          'seccomp_filter',
+          'read Seccomp; try unshare(CLONE_NEWUSER)',
+          'mode 2 and unshare refused',
+          `Seccomp: ${mode}; no unshare binary to try`,
+          null,
+          'NOT_RUN',
+        ),
+      );
     } else {
       const r = spawnSync(unshareBin, ['--user', '--map-root-user', '/bin/true'], { encoding: 'utf8', timeout: 5000 });
       const refused = r.status !== 0;
@@ -455,10 +518,36 @@ async function main(): Promise<void> {
 
   // 20. Devices.
   {
-    const allowed = new Set(['null', 'zero', 'full', 'random', 'urandom', 'tty', 'pts', 'ptmx', 'shm', 'fd', 'stdin', 'stdout', 'stderr', 'core', 'console', 'mqueue']);
+    const allowed = new Set([
+      'null',
+      'zero',
+      'full',
+      'random',
+      'urandom',
+      'tty',
+      'pts',
+      'ptmx',
+      'shm',
+      'fd',
+      'stdin',
+      'stdout',
+      'stderr',
+      'core',
+      'console',
+      'mqueue',
+    ]);
     const entries = readdirSync('/dev');
     const extra = entries.filter((e) => !allowed.has(e));
-    probes.push(record('devices', 'list /dev', 'only the minimal devices (null zero full random urandom tty pts ptmx shm fd std*)', entries.sort().join(','), null, extra.length ? 'FAIL' : 'PASS'));
+    probes.push(
+      record(
+        'devices',
+        'list /dev',
+        'only the minimal devices (null zero full random urandom tty pts ptmx shm fd std*)',
+        entries.sort().join(','),
+        null,
+        extra.length ? 'FAIL' : 'PASS',
+      ),
+    );
   }
 
   const out: ProbeOutput = {

@@ -38,13 +38,20 @@ export function bwrapFailure(reason: string, fallbackHint?: string): Reason {
 export function sandboxLauncher(req: SandboxRequest): SandboxChoice {
   const sb = req.status;
   if (!sb.available || !sb.binary)
-    return { ok: false, reason: { code: 'sandbox_unavailable', message: `the ${sb.backend} sandbox is unavailable: ${sb.reason}`, ...(sb.hint ? { hint: sb.hint } : {}) } };
+    return {
+      ok: false,
+      reason: { code: 'sandbox_unavailable', message: `the ${sb.backend} sandbox is unavailable: ${sb.reason}`, ...(sb.hint ? { hint: sb.hint } : {}) },
+    };
   try {
     if (sb.backend === 'docker') {
       if (!req.image)
         return {
           ok: false,
-          reason: { code: 'sandbox_image_missing', message: 'the docker sandbox needs an image', hint: 'set sandbox.image in openclaw.yaml (e.g. debian:12-slim, pulled beforehand)' },
+          reason: {
+            code: 'sandbox_image_missing',
+            message: 'the docker sandbox needs an image',
+            hint: 'set sandbox.image in openclaw.yaml (e.g. debian:12-slim, pulled beforehand)',
+          },
         };
       const engine = probeDockerEngine(sb.binary, req.env);
       if (!engine.ok)
@@ -56,7 +63,13 @@ export function sandboxLauncher(req: SandboxRequest): SandboxChoice {
             hint: 'start the Docker engine (sudo systemctl start docker), or use sandbox.backend: bwrap',
           },
         };
-      const launcher = dockerLauncher({ docker: sb.binary, image: req.image, workspace: req.workspace, binds: req.binds ?? [], shareNetwork: req.weaken?.shareNetwork ?? false });
+      const launcher = dockerLauncher({
+        docker: sb.binary,
+        image: req.image,
+        workspace: req.workspace,
+        binds: req.binds ?? [],
+        shareNetwork: req.weaken?.shareNetwork ?? false,
+      });
       return { ok: true, launcher, detail: `docker engine ${engine.version}, image ${req.image}` };
     }
     const probe = probeBwrap(sb.binary);

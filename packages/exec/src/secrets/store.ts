@@ -27,7 +27,11 @@ const ALIASES: Record<string, string[]> = { openai: ['OPENAI_API_KEY'], anthropi
 
 export function checkSecretName(name: string): string {
   if (!/^[a-z0-9][a-z0-9_.-]{0,63}$/.test(name))
-    throw new OpenclawError({ code: 'secret_name_invalid', reason: `secret name ${JSON.stringify(name)} is not lowercase letters, digits, _ . - (1-64)`, exitCode: 2 });
+    throw new OpenclawError({
+      code: 'secret_name_invalid',
+      reason: `secret name ${JSON.stringify(name)} is not lowercase letters, digits, _ . - (1-64)`,
+      exitCode: 2,
+    });
   return name;
 }
 
@@ -56,7 +60,8 @@ export function systemKeychain(pathDirs: readonly string[] = ['/usr/local/bin', 
     },
     set: (name, value) => {
       const r = spawnSync(bin, ['store', `--label=openclaw ${name}`, 'service', 'openclaw', 'name', name], { input: value, encoding: 'utf8', timeout: 30_000 });
-      if (r.status !== 0) throw new OpenclawError({ code: 'keychain_failed', reason: `secret-tool could not store ${name}: ${(r.stderr || r.error?.message || '').trim()}` });
+      if (r.status !== 0)
+        throw new OpenclawError({ code: 'keychain_failed', reason: `secret-tool could not store ${name}: ${(r.stderr || r.error?.message || '').trim()}` });
     },
   };
 }

@@ -7,6 +7,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildChildEnv, type CompiledPolicy, resolveExecutable, type SandboxStatus, type ValidatedJob, validateJobRequest } from '@openclaw/policy';
+import type { McpSettings } from '../agent/mcporter.js';
+import type { ModelSettings } from '../agent/model-client.js';
 import type { Allowlists } from '../jobs/allowlists.js';
 import { BudgetExceeded, budgetLimits, JobBudget } from '../jobs/budget.js';
 import type { Checkout, CheckoutInvariants, RepoCheckout } from '../jobs/checkout.js';
@@ -16,8 +18,6 @@ import { hostLauncher } from '../runner/host.js';
 import { ledgerEvidence } from '../runner/ledger-evidence.js';
 import { keptChars, runPlan } from '../runner/run-plan.js';
 import type { Launcher, PlannedCommand, RunResult } from '../runner/types.js';
-import type { McpSettings } from '../agent/mcporter.js';
-import type { ModelSettings } from '../agent/model-client.js';
 import type { SandboxBind } from '../sandbox/bwrap.js';
 import { sandboxLauncher } from '../sandbox/select.js';
 import { ensurePrivateDir } from '../state/paths.js';
@@ -198,7 +198,14 @@ async function runJob(
     const co = checkout ? await checkout : null;
     const tree = co?.dir ?? null;
     const inTree = tree !== null && (cwd === tree || cwd.startsWith(`${tree}/`));
-    const treeBinds: SandboxBind[] = co && inTree ? [{ path: co.dir, writable: false }, { path: co.objects, writable: false }, { path: useArtifactDir(), writable: true }] : [];
+    const treeBinds: SandboxBind[] =
+      co && inTree
+        ? [
+            { path: co.dir, writable: false },
+            { path: co.objects, writable: false },
+            { path: useArtifactDir(), writable: true },
+          ]
+        : [];
     const binds: SandboxBind[] = [...treeBinds, ...(opts.binds ?? [])];
     const host = opts.host ?? validated.spec.host;
     const launcher = jobLauncher(host, runtime, inTree ? null : (opts.workspace ?? cwd), binds);
@@ -224,10 +231,7 @@ async function runJob(
         actor,
       ),
     );
-    const result = await runPlan(
-      { commands, cwd, env, timeoutMs: Math.max(0, deadline - Date.now()), maxOutputChars: budget.outputLeft(), signal },
-      launcher,
-    );
+    const result = await runPlan({ commands, cwd, env, timeoutMs: Math.max(0, deadline - Date.now()), maxOutputChars: budget.outputLeft(), signal }, launcher);
     for (const e of result.evidence) budget.output(keptChars(e));
     await deps.persist('exec.finished', () =>
       store.append(
@@ -266,7 +270,9 @@ async function runJob(
   if (checkout) {
     const co = await checkout.catch(() => null);
     if (co) {
-      invariants = await co.verify().catch((e: Error) => ({ read_only_ok: false, clean_tree_ok: false, changed: [`<git status failed: ${e.message}>`], writable: [] }));
+      invariants = await co
+        .verify()
+        .catch((e: Error) => ({ read_only_ok: false, clean_tree_ok: false, changed: [`<git status failed: ${e.message}>`], writable: [] }));
       await co.cleanup().catch(() => {});
       if (!invariants.clean_tree_ok || !invariants.read_only_ok) {
         mutation = true;
@@ -306,7 +312,9 @@ async function runJob(
             finished_at: finishedAt,
             outputs: outcome.outputs ?? [],
             warnings: outcome.warnings ?? [],
-            invariants: invariants ? { read_only_ok: invariants.read_only_ok, clean_tree_ok: invariants.clean_tree_ok } : { read_only_ok: null, clean_tree_ok: null },
+            invariants: invariants
+              ? { read_only_ok: invariants.read_only_ok, clean_tree_ok: invariants.clean_tree_ok }
+              : { read_only_ok: null, clean_tree_ok: null },
             ...(mutation && invariants ? { changed_files: invariants.changed } : {}),
             error: error ?? null,
             result: outcome.result,
@@ -356,6 +364,7 @@ function jobLauncher(host: string | undefined, runtime: WorkerRuntime, workspace
 /** `OPENCLAW_PARAM_<NAME>` for each validated parameter (the allowlist already admitted only its own). */
 export function paramEnv(params: Record<string, unknown>): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null) env[`OPENCLAW_PARAM_${k.toUpperCase().replace(/[^A-Z0-9_]/g, '_')}`] = String(v);
+  for (const [k, v] of Object.entries(params))
+    if (v !== undefined && v !== null) env[`OPENCLAW_PARAM_${k.toUpperCase().replace(/[^A-Z0-9_]/g, '_')}`] = String(v);
   return env;
 }

@@ -27,6 +27,7 @@ afterEach(async () => {
 
 export interface Event {
   type: string;
+  // biome-ignore lint/suspicious/noExplicitAny: ledger data is checked by the assertions
   data: Record<string, any>;
 }
 
@@ -70,13 +71,30 @@ export async function runAgentJob(opts: {
   const runtime = runtimeFor(home, {
     policy,
     agentWorkspace: ws,
-    model: opts.modelSettings?.(opts.base ?? model.base, home) ?? { base: opts.base ?? model.base, model: null, stub: opts.stub ?? false, timeoutMs: 10_000, apiKey: async () => opts.apiKey ?? null },
+    model: opts.modelSettings?.(opts.base ?? model.base, home) ?? {
+      base: opts.base ?? model.base,
+      model: null,
+      stub: opts.stub ?? false,
+      timeoutMs: 10_000,
+      apiKey: async () => opts.apiKey ?? null,
+    },
     ...(opts.mcp ? { mcp: opts.mcp(ws, home) } : {}),
   });
   const summary = await new Worker({ store, allowlists, handlers: builtinHandlers(), runtime, once: true, hostId: 'test', log: (l) => logs.push(l) }).run();
   const events: Event[] = (await store.jobEvents(job.id)).map((r) => JSON.parse(r.body));
   const ledger: string[] = [];
   for await (const page of store.ledgerPages()) for (const r of page) ledger.push(r.body);
-  return { job, home, ws, model, store, report: summary.jobs[0], events, calls: events.filter((e) => e.type === 'agent.tool_call'), logs, ledger, row: await store.getJob(job.id) };
+  return {
+    job,
+    home,
+    ws,
+    model,
+    store,
+    report: summary.jobs[0],
+    events,
+    calls: events.filter((e) => e.type === 'agent.tool_call'),
+    logs,
+    ledger,
+    row: await store.getJob(job.id),
+  };
 }
-

@@ -10,6 +10,7 @@ export type ScriptedAnswer = { tools: ScriptedCall[] } | { content: string } | {
 
 export interface FakeModel {
   base: string;
+  // biome-ignore lint/suspicious/noExplicitAny: request bodies are checked by the assertions
   requests: { path: string; headers: IncomingHttpHeaders; body: any }[];
   close(): Promise<void>;
 }
@@ -48,7 +49,14 @@ export async function fakeModel(script: ScriptedAnswer[] | ((n: number) => Scrip
               })),
             }
           : { role: 'assistant', content: a.content };
-      res.end(JSON.stringify({ id: `cmpl-${n}`, object: 'chat.completion', model: body?.model ?? 'fake-model', choices: [{ index: 0, message, finish_reason: 'tools' in a ? 'tool_calls' : 'stop' }] }));
+      res.end(
+        JSON.stringify({
+          id: `cmpl-${n}`,
+          object: 'chat.completion',
+          model: body?.model ?? 'fake-model',
+          choices: [{ index: 0, message, finish_reason: 'tools' in a ? 'tool_calls' : 'stop' }],
+        }),
+      );
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));

@@ -50,7 +50,9 @@ export const WorkerConfig = z
 
 export const ModelConfig = z
   .strictObject({
-    apiBase: z.url({ protocol: /^https?$/ }).describe('OpenAI-compatible API base for agent_task (default http://127.0.0.1:8001/v1; OPENCLAW_MODEL_API_BASE wins).'),
+    apiBase: z
+      .url({ protocol: /^https?$/ })
+      .describe('OpenAI-compatible API base for agent_task (default http://127.0.0.1:8001/v1; OPENCLAW_MODEL_API_BASE wins).'),
     model: z.string().min(1).max(200).describe('Model name sent to the endpoint (default: the first one its /models lists).'),
     apiKeySecret: z
       .string()
@@ -61,7 +63,9 @@ export const ModelConfig = z
 
 export const AgentJobConfig = z
   .strictObject({
-    workspace: absoluteDir.describe("agent_task's workspace: read_file/list_dir stay inside it, run_command runs in it (default: the job's artifact directory)."),
+    workspace: absoluteDir.describe(
+      "agent_task's workspace: read_file/list_dir stay inside it, run_command runs in it (default: the job's artifact directory).",
+    ),
   })
   .partial();
 

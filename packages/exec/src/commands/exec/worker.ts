@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { DEFAULT_POLICY_PATH, detectSandbox, ExitCode, loadPolicy, userHome } from '@openclaw/policy';
-import { agentRuntime } from '../../agent/runtime.js';
 import { OpenclawCommand } from '@openclaw/policy/cli';
+import { agentRuntime } from '../../agent/runtime.js';
 import { loadAllowlists } from '../../jobs/allowlists.js';
 import { checkoutRepo } from '../../jobs/checkout.js';
 import { builtinHandlers } from '../../jobs/handlers/index.js';

@@ -28,7 +28,10 @@ export default class SandboxAttest extends OpenclawCommand {
     const pathDirs = cfg.tools?.exec?.path ?? DEFAULT_POLICY_PATH;
     const backend = flags.backend ?? cfg.sandbox?.backend ?? 'bwrap';
     const location = await locateApprovals({ configFile: flags.config });
-    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    const stamp = new Date()
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z');
     const outDir = flags.out ?? join(ctx.paths.home, 'attestations', stamp);
     this.note(`attesting the ${backend} sandbox; bundle → ${outDir}`);
     const bundle = await runAttestation({

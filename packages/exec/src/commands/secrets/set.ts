@@ -6,7 +6,9 @@ import { checkSecretName, promptHidden, systemKeychain, writeSecretFile } from '
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 export default class SecretsSet extends OpenclawCommand {
@@ -31,7 +33,13 @@ export default class SecretsSet extends OpenclawCommand {
     let where: string;
     if (flags.store === 'keychain') {
       const kc = systemKeychain();
-      if (!kc) throw new OpenclawError({ code: 'keychain_missing', reason: 'no system keychain here (secret-tool is not installed)', hint: 'use --store file, or install libsecret-tools', exitCode: 1 });
+      if (!kc)
+        throw new OpenclawError({
+          code: 'keychain_missing',
+          reason: 'no system keychain here (secret-tool is not installed)',
+          hint: 'use --store file, or install libsecret-tools',
+          exitCode: 1,
+        });
       kc.set(name, value);
       where = kc.name;
     } else where = writeSecretFile(openclawHome(), name, value);

@@ -1,6 +1,7 @@
 /** The job types this exec plane implements. */
-import type { JobHandler } from '../handler.js';
+
 import { runAgent } from '../../agent/agent-task.js';
+import type { JobHandler } from '../handler.js';
 import { compactDocs } from './doc-compactor.js';
 import { runDoctorTask, runReviewBundleTask } from './openclaw-cli.js';
 import { indexRepo } from './repo-index.js';

@@ -39,7 +39,11 @@ function cliBinds(cli: string[]): SandboxBind[] {
   ];
 }
 
-const noCli = { state: 'failed' as const, error: 'the openclaw CLI entry (dist/run.js) was not found; rebuild openclaw', result: { code: 'openclaw_cli_missing' } };
+const noCli = {
+  state: 'failed' as const,
+  error: 'the openclaw CLI entry (dist/run.js) was not found; rebuild openclaw',
+  result: { code: 'openclaw_cli_missing' },
+};
 
 function parseJson(text: string): Record<string, unknown> | null {
   try {
@@ -64,13 +68,15 @@ export const runDoctorTask: JobHandler = async (ctx) => {
   const e = run.evidence[0];
   const report = parseJson(e?.stdout ?? '');
   const result = { exit_code: run.exitCode, timed_out: run.timedOut };
-  if (!report) return { state: 'failed', error: `doctor gave no JSON report (exit ${run.exitCode}): ${(e?.stderr || e?.error || '').trim().slice(0, 500)}`, result };
+  if (!report)
+    return { state: 'failed', error: `doctor gave no JSON report (exit ${run.exitCode}): ${(e?.stderr || e?.error || '').trim().slice(0, 500)}`, result };
   writeFileSync(join(ctx.artifactDir, 'doctor.json'), `${JSON.stringify(report, null, 1)}\n`);
   const checks = Array.isArray(report.checks) ? (report.checks as { id?: string; status?: string }[]) : [];
   const counts: Record<string, number> = {};
   for (const c of checks) counts[c.status ?? 'unknown'] = (counts[c.status ?? 'unknown'] ?? 0) + 1;
   const failing = checks.filter((c) => c.status === 'fail').map((c) => `doctor check ${c.id} failed`);
-  if (run.exitCode !== 0 && run.exitCode !== 3) return { state: 'failed', error: `doctor exited ${run.exitCode}`, result: { ...result, counts }, outputs: ['doctor.json'] };
+  if (run.exitCode !== 0 && run.exitCode !== 3)
+    return { state: 'failed', error: `doctor exited ${run.exitCode}`, result: { ...result, counts }, outputs: ['doctor.json'] };
   return { state: 'completed', result: { ...result, checks: checks.length, counts }, outputs: ['doctor.json'], warnings: failing };
 };
 
