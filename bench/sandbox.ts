@@ -7,12 +7,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_POLICY_PATH, detectSandbox } from '../packages/policy/src/index.js';
 import { hostLauncher } from '../packages/exec/src/runner/host.js';
 import { runPlan } from '../packages/exec/src/runner/run-plan.js';
 import type { Launcher } from '../packages/exec/src/runner/types.js';
 import { runAttestation } from '../packages/exec/src/sandbox/attest.js';
 import { sandboxLauncher } from '../packages/exec/src/sandbox/select.js';
+import { DEFAULT_POLICY_PATH, detectSandbox } from '../packages/policy/src/index.js';
 
 // Bundled into .bench-out, this file cannot find the probe program beside itself: use the built one.
 process.env.OPENCLAW_PROBE_PROGRAM ??= join(process.cwd(), 'packages/cli/dist/sandbox-probe.js');
@@ -25,7 +25,10 @@ async function time(launcher: Launcher): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     const t0 = performance.now();
-    const r = await runPlan({ commands: [{ file: '/bin/true', argv: ['true'] }], cwd: home, env: { PATH: '/usr/bin:/bin' }, timeoutMs: 10_000, maxOutputChars: 1000 }, launcher);
+    const r = await runPlan(
+      { commands: [{ file: '/bin/true', argv: ['true'] }], cwd: home, env: { PATH: '/usr/bin:/bin' }, timeoutMs: 10_000, maxOutputChars: 1000 },
+      launcher,
+    );
     if (r.exitCode !== 0) throw new Error(`run failed: ${JSON.stringify(r.evidence[0])}`);
     out.push(performance.now() - t0);
   }
@@ -41,7 +44,9 @@ try {
     await time(choice.launcher); // warm-up (bwrap probe, seccomp file)
     const host = median(await time(hostLauncher));
     const sandboxed = median(await time(choice.launcher));
-    console.log(`runner, /bin/true × ${RUNS}: bwrap sandbox median ${sandboxed.toFixed(1)} ms; baseline host median ${host.toFixed(1)} ms (isolation adds ≈${(sandboxed - host).toFixed(1)} ms per command)`);
+    console.log(
+      `runner, /bin/true × ${RUNS}: bwrap sandbox median ${sandboxed.toFixed(1)} ms; baseline host median ${host.toFixed(1)} ms (isolation adds ≈${(sandboxed - host).toFixed(1)} ms per command)`,
+    );
     const t0 = performance.now();
     const b = await runAttestation({
       status,
