@@ -83,6 +83,26 @@ describe('openclaw secrets', () => {
     expect(openclaw(['secrets', 'get', 'openai', '--reveal'], { home: h, env: { OPENAI_API_KEY: 'from-env' } }).stdout).toBe('from-env\n');
   });
 
+  it('on a terminal (a pty from script(1)), set prompts and does not echo what is typed', async () => {
+    const h = home();
+    const child = spawn('script', ['-qec', `${BIN} secrets set typed`, '/dev/null'], {
+      cwd: h,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: h, OPENCLAW_HOME: h, NO_COLOR: '1', TERM: 'dumb' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let screen = '';
+    child.stdout?.on('data', (d) => {
+      screen += d;
+      // Type only once the prompt (and so raw mode) is up.
+      if (screen.includes('(not echoed): ') && !child.stdin?.writableEnded) child.stdin?.end('typed-secret-77\r');
+    });
+    const code = await new Promise((r) => child.once('close', r));
+    expect(code).toBe(0);
+    expect(screen).toMatch(/stored in .*secrets\/typed/);
+    expect(screen).not.toContain('typed-secret-77');
+    expect(readFileSync(join(h, 'secrets/typed'), 'utf8')).toBe('typed-secret-77');
+  });
+
   it('refuses a file others can read, and says how to fix it; a missing secret says how to set it', () => {
     const h = home();
     mkdirSync(join(h, 'secrets'), { mode: 0o700 });
