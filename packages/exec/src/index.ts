@@ -26,12 +26,16 @@ export { ChainChecker, type LedgerProblem, type VerifyReport, verifyJsonl, verif
 export { collectHealth, type HealthReport } from './ops/health.js';
 export { DEFAULT_MODEL_API_BASE, type ModelProbe, probeModel } from './ops/model-probe.js';
 export { fallbackWorker, renderUnit, startFallbackWorker, stopFallbackWorker, UNIT_NAME, unitDir, userBus } from './ops/service.js';
-export { type ApprovalAnswer, type ApprovalRequest, type HumanApprover, unreachableApprover } from './run/approver.js';
+export { type ApprovalAnswer, type ApprovalRequest, type AskHooks, type HumanApprover, unreachableApprover } from './run/approver.js';
+export { type EndpointApproverOptions, endpointApprover } from './run/endpoint-approver.js';
 export { governedRun, type RunDeps, type RunOutcome, type RunRequest } from './run/governed-run.js';
-export { bwrapLauncher, defaultHiddenPaths, probeBwrap } from './runner/bwrap.js';
 export { hostLauncher } from './runner/host.js';
 export { runPlan } from './runner/run-plan.js';
 export type { CommandEvidence, Launcher, LaunchSpec, PlannedCommand, RunPlan, RunResult } from './runner/types.js';
+export { bwrapLauncher, defaultHiddenPaths, probeBwrap, type SandboxBind, type SandboxWeakening } from './sandbox/bwrap.js';
+export { dockerLauncher, probeDockerEngine } from './sandbox/docker.js';
+export { DENIED_SYSCALLS, seccompProgram, seccompSha256 } from './sandbox/seccomp.js';
+export { type SandboxChoice, type SandboxRequest, sandboxLauncher } from './sandbox/select.js';
 export { type ExecPaths, ensurePrivateDir, execPaths } from './state/paths.js';
 export { openStore, type StoreTarget, storeTarget } from './store/open.js';
 export type { ExecStore, JobCounts, JobRecord, JobState, KillSwitchState, NewJob, WorkerInfo } from './store/types.js';

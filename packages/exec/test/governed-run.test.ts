@@ -23,14 +23,18 @@ const allowlist = (...patterns: string[]): ApprovalsSnapshot => ({
   file: { version: 1, agents: { '*': { allowlist: patterns.map((pattern) => ({ pattern })) } } },
 });
 
-async function setup(opts: { config?: OpenclawConfig; approvals?: ApprovalsSnapshot; approver?: HumanApprover; backend?: 'bwrap' | 'docker' } = {}) {
+async function setup(
+  opts: { config?: OpenclawConfig; approvals?: ApprovalsSnapshot; approver?: HumanApprover; backend?: 'bwrap' | 'docker'; image?: string; bwrap?: string } = {},
+) {
   const home = testdir({ 'openclaw/secret.txt': 'do not read', 'work/file.txt': 'hello\n' });
   const store = await SqliteStore.open(join(home, 'openclaw/state/exec.db'));
   stores.push(store);
   const policy = compilePolicy({
     config: opts.config ?? { tools: { exec: { host: 'gateway', security: 'full' } } },
     approvals: opts.approvals ?? noApprovals,
-    sandbox: detectSandbox(opts.backend ?? 'bwrap', DEFAULT_POLICY_PATH),
+    sandbox: opts.bwrap
+      ? { backend: 'bwrap', available: true, reason: 'test', binary: opts.bwrap }
+      : detectSandbox(opts.backend ?? 'bwrap', DEFAULT_POLICY_PATH),
     home,
   });
   const run = (req: Partial<RunRequest>) =>
@@ -42,6 +46,7 @@ async function setup(opts: { config?: OpenclawConfig; approvals?: ApprovalsSnaps
         actor: { workerId: 'cli', host: 'test-host' },
         approver: opts.approver ?? unreachableApprover,
         openclawHome: join(home, 'openclaw'),
+        sandboxImage: opts.image,
         env: { HOME: home },
       },
     );
@@ -179,16 +184,39 @@ describe('exec run: decisions and the ledger', () => {
     expect((await run({ argv: ['true'], host: 'node' })).reasons.at(-1)?.code).toBe('node_host_unsupported');
   });
 
-  it('host sandbox with the docker backend is denied rather than run unsandboxed', async () => {
+  it.each([
+    ['no image configured', undefined, 'sandbox_image_missing', /needs an image/],
+    ['an image, but no engine answers (a path that is not a Docker socket)', 'debian:12-slim', 'sandbox_unavailable', /no Docker engine answered/],
+  ])('host sandbox with the docker backend and %s is denied rather than run unsandboxed', async (_name, image, code, message) => {
     process.env.DOCKER_HOST = 'unix:///dev/null';
     try {
-      const { run } = await setup({ config: {}, backend: 'docker' });
+      const { run } = await setup({ config: {}, backend: 'docker', ...(image ? { image } : {}) });
       const out = await run({ argv: ['true'] });
       expect(out.exitCode).toBe(77);
-      expect(out.reasons.at(-1)?.code).toMatch(/^sandbox_(backend_not_implemented|unavailable)$/);
+      expect(out.launcher).toBeNull();
+      expect(out.reasons.at(-1)).toMatchObject({ code, message: expect.stringMatching(message), hint: expect.any(String) });
     } finally {
       delete process.env.DOCKER_HOST;
     }
+  });
+});
+
+describe('exec run: an unusable sandbox is a deny with the fix', () => {
+  it.each([
+    [
+      'user namespaces disabled',
+      'bwrap: No permissions to creat new namespace, likely because the kernel does not allow non-privileged user namespaces',
+      /enable user namespaces: sudo sysctl/,
+    ],
+    ['any other start failure', "bwrap: Can't mount proc on /newroot/proc: Device or resource busy", /sandbox attest/],
+  ])('bwrap failing at start (%s): deny, nothing runs', async (_name, stderr, hint) => {
+    const fake = testdir({ bwrap: { content: `#!/bin/sh\necho "${stderr}" >&2\nexit 1\n`, mode: 0o755 } });
+    const { run, events, home } = await setup({ config: {}, bwrap: join(fake, 'bwrap') });
+    const out = await run({ command: 'touch should-not-exist' });
+    expect(out).toMatchObject({ decision: 'deny', exitCode: 77, launcher: null });
+    expect(out.reasons.at(-1)).toMatchObject({ code: 'sandbox_unavailable', message: expect.stringContaining(stderr), hint: expect.stringMatching(hint) });
+    expect((await events()).map((e) => e.type)).toEqual(['exec.denied']);
+    expect((await import('node:fs')).existsSync(join(home, 'work/should-not-exist'))).toBe(false);
   });
 });
 

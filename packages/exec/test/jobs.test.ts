@@ -1,4 +1,4 @@
-/** Enqueue validation, the repo checkout stand-in, and the three job types run by a real worker. */
+/** Enqueue validation, the executor's mirror and worktree, and the built-in job types run by a real worker. */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -71,7 +71,7 @@ describe('enqueue validation', () => {
   });
 });
 
-describe('repo checkout (stand-in for the read-only executor)', () => {
+describe('the read-only executor: mirror and worktree', () => {
   it('mirrors the allowlisted URL (push disabled), checks out the pinned SHA detached, and cleans up', async () => {
     const repo = gitRepo({ 'a.txt': 'one\n' });
     const mirrors = join(testdir(), 'mirrors');

@@ -1,25 +1,46 @@
 /**
- * Getting a repo job its tree: a bare mirror per allowlisted repo under `$OPENCLAW_HOME/mirrors`
- * (push URL `DISABLED`), fetched when the pinned commit is missing, then a throwaway clone that
- * shares the mirror's objects, checked out detached at the pinned SHA, hooks off. The mirror is
- * only read after the fetch, so concurrent jobs on one repo never write to it at the same time
- * (fetches are serialised by a lock directory).
- *
- * This is the stand-in for the read-only executor (SPEC §5, issue 5), which replaces `checkoutRepo`
- * behind the same `RepoCheckout` signature.
+ * The read-only repo executor (SPEC §5): how a repo job gets its tree.
+ *   - A bare mirror per allowlisted repo under `$OPENCLAW_HOME/mirrors` (push URL `DISABLED`),
+ *     fetched when the pinned commit is missing; fetches are serialised by a lock directory, and the
+ *     mirror is only read after the fetch, so concurrent jobs on one repo never write to it at once.
+ *   - An ephemeral worktree: a `--shared` clone (its own git dir, the mirror's objects) checked out
+ *     detached at the pinned SHA, push URL `DISABLED`, `core.hooksPath` set in its git dir to
+ *     `.githooks` when the tree has one (so the repo's own hook checks see what they expect) and to
+ *     `/dev/null` otherwise; then `chmod -R a-w` over the whole tree.
+ *   - After the job, `verify()`: `git status --porcelain` (no optional locks, so it writes nothing)
+ *     names every changed file — dirty means MUTATION_DETECTED — and the tree is checked to still
+ *     have no write bit anywhere. The job writes only to `ARTIFACT_DIR`, outside the tree; inside
+ *     the sandbox the tree is bound read-only as well, since permission bits do not stop root.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OpenclawError, type RepoSpec, userHome } from '@openclaw/policy';
 import { ensurePrivateDir } from '../state/paths.js';
+
+export interface CheckoutInvariants {
+  /** No file or directory of the tree has a write bit. */
+  read_only_ok: boolean;
+  /** `git status --porcelain` is empty. */
+  clean_tree_ok: boolean;
+  /** What `git status --porcelain` listed (`XY path`). */
+  changed: string[];
+  /** Paths that have a write bit again. */
+  writable: string[];
+}
 
 export interface Checkout {
   /** The working tree at the pinned commit. */
   dir: string;
   /** `git rev-parse HEAD` of the tree (equal to the pinned SHA). */
   head: string;
+  /** `core.hooksPath` as set in the tree's git dir. */
+  hooksPath: string;
+  /** The bare mirror whose objects the tree borrows (`--shared`): a sandbox must show it read-only. */
+  objects: string;
+  /** Checks the tree after the job: clean and still read-only. */
+  verify(): Promise<CheckoutInvariants>;
   cleanup(): Promise<void>;
 }
 
@@ -125,6 +146,35 @@ export async function ensureMirror(repo: { name: string } & RepoSpec, sha: strin
   return mirror;
 }
 
+/** chmod over a tree without following symlinks; `add` true gives the owner write back (for removal). */
+function chmodTree(root: string, add: boolean): void {
+  const walk = (p: string) => {
+    const st = lstatSync(p);
+    if (st.isSymbolicLink()) return;
+    if (add) chmodSync(p, st.mode | 0o200);
+    if (st.isDirectory()) for (const e of readdirSync(p)) walk(join(p, e));
+    if (!add) chmodSync(p, st.mode & ~0o222);
+  };
+  walk(root);
+}
+
+function writablePaths(root: string, max = 20): string[] {
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    for (const e of readdirSync(join(root, rel), { withFileTypes: true })) {
+      if (out.length >= max) return;
+      const p = rel ? `${rel}/${e.name}` : e.name;
+      const st = lstatSync(join(root, p));
+      if (st.isSymbolicLink()) continue;
+      if (st.mode & 0o222) out.push(p);
+      if (st.isDirectory()) walk(p);
+    }
+  };
+  if (lstatSync(root).mode & 0o222) out.push('.');
+  walk('');
+  return out;
+}
+
 export const checkoutRepo: RepoCheckout = async (repo, sha, opts) => {
   let mirror: string;
   try {
@@ -135,14 +185,30 @@ export const checkoutRepo: RepoCheckout = async (repo, sha, opts) => {
   }
   const root = mkdtempSync(join(tmpdir(), 'openclaw-job-'));
   const dir = join(root, repo.name);
-  const cleanup = async () => rmSync(root, { recursive: true, force: true });
+  const cleanup = async () => {
+    try {
+      chmodTree(root, true);
+    } catch {}
+    rmSync(root, { recursive: true, force: true });
+  };
   try {
     await git(['clone', '--quiet', '--shared', '--no-checkout', '--', mirror, dir], { signal: opts.signal });
     await git(['-C', dir, 'remote', 'set-url', '--push', 'origin', 'DISABLED']);
     await git(['-C', dir, 'checkout', '--quiet', '--detach', sha], { signal: opts.signal });
     const head = (await git(['-C', dir, 'rev-parse', 'HEAD'])).trim();
     if (head !== sha) throw new Error(`HEAD is ${head}, not the pinned ${sha}`);
-    return { dir, head, cleanup };
+    const hooksPath = statSync(join(dir, '.githooks'), { throwIfNoEntry: false })?.isDirectory() ? '.githooks' : '/dev/null';
+    await git(['-C', dir, 'config', 'core.hooksPath', hooksPath]);
+    // Refresh the index's stat data before the chmod changes ctimes, then freeze everything.
+    await git(['-C', dir, 'update-index', '-q', '--refresh']).catch(() => {});
+    chmodTree(dir, false);
+    const verify = async (): Promise<CheckoutInvariants> => {
+      const out = await git(['--no-optional-locks', '-C', dir, 'status', '--porcelain=v1', '--untracked-files=all', '--ignored=no']);
+      const changed = out.split('\n').filter(Boolean);
+      const writable = writablePaths(dir);
+      return { read_only_ok: writable.length === 0, clean_tree_ok: changed.length === 0, changed, writable };
+    };
+    return { dir, head, hooksPath, objects: mirror, verify, cleanup };
   } catch (e) {
     await cleanup();
     throw new OpenclawError({ code: 'checkout_failed', reason: `cannot check out ${repo.name} at ${sha}: ${(e as Error).message}` });

@@ -2,11 +2,12 @@
  * Job handlers, registered by job type. The worker gives a handler its context — the validated job,
  * an abort signal (runtime budget, cancel, lost lease, shutdown), the budget, its artifact
  * directory, the repo checkout and a runner recorded in the ledger — and records what it returns.
- * Issue 5 registers more types (agent_task, review_bundle_task, doctor_task) the same way.
  */
 import type { ExecutableResolution, ValidatedJob } from '@openclaw/policy';
 import type { PlannedCommand, RunResult } from '../runner/types.js';
+import type { SandboxBind } from '../sandbox/bwrap.js';
 import type { JobRecord } from '../store/types.js';
+import type { WorkerRuntime } from '../worker/run-job.js';
 import type { JobBudget } from './budget.js';
 import type { Checkout } from './checkout.js';
 
@@ -21,9 +22,30 @@ export interface JobContext {
   checkout(): Promise<Checkout>;
   /** Resolves an executable through the policy's PATH. */
   resolveExecutable(name: string, cwd: string): ExecutableResolution;
-  /** Runs commands where the job spec says (sandbox or gateway), recording exec.started/finished. */
-  runCommands(commands: PlannedCommand[], opts: { cwd: string }): Promise<RunResult>;
+  /**
+   * Runs commands where the job spec says (sandbox or gateway), recording exec.started/finished. A
+   * cwd inside the repo worktree runs with the worktree read-only and ARTIFACT_DIR writable; every
+   * command gets the job's parameters as `OPENCLAW_PARAM_<NAME>` env vars.
+   */
+  runCommands(commands: PlannedCommand[], opts: RunCommandsOptions): Promise<RunResult>;
+  /** Appends a ledger event for this job. */
+  record(type: string, data: Record<string, unknown>): Promise<void>;
+  readonly runtime: WorkerRuntime;
   progress(line: string): void;
+}
+
+export interface RunCommandsOptions {
+  cwd: string;
+  /** Overrides the job spec's host. */
+  host?: 'sandbox' | 'gateway' | undefined;
+  /** Writable workspace in the sandbox (default: the cwd, unless it is in the worktree). */
+  workspace?: string | undefined;
+  /** More sandbox binds (e.g. the openclaw install, read-only). */
+  binds?: SandboxBind[];
+  /** More env for the commands. */
+  env?: Record<string, string>;
+  /** Give ARTIFACT_DIR even outside a worktree. */
+  artifactEnv?: boolean;
 }
 
 export interface JobOutcome {

@@ -25,9 +25,12 @@ export const LEDGER_EVENT_TYPES = [
   'exec.finished',
   'exec.denied',
   'approval.requested',
+  'approval.pending',
   'approval.granted',
   'approval.denied',
   'kill_switch',
+  'agent.model',
+  'agent.tool_call',
 ] as const;
 
 export interface LedgerRecord {

@@ -27,8 +27,10 @@ export async function collectHealth(opts: {
   sandbox: SandboxStatus;
   env?: NodeJS.ProcessEnv;
   now?: number;
+  /** `exec.model.apiBase` (OPENCLAW_MODEL_API_BASE wins). */
+  modelApiBase?: string | undefined;
 }): Promise<HealthReport> {
-  const model = probeModel(opts.env);
+  const model = probeModel(opts.env, 2000, opts.modelApiBase);
   const sandbox = {
     backend: opts.sandbox.backend,
     available: opts.sandbox.available,

@@ -1,6 +1,6 @@
 /**
- * The model endpoint as `exec health` reports it (SPEC §5): `OPENCLAW_MODEL_API_BASE` (default
- * http://127.0.0.1:8001/v1), probed for real with `GET /models` and a bounded timeout. Stub mode
+ * The model endpoint as `exec health` reports it (SPEC §5): `OPENCLAW_MODEL_API_BASE` (else `exec.model.apiBase`,
+ * else http://127.0.0.1:8001/v1), probed for real with `GET /models` and a bounded timeout. Stub mode
  * (`OPENCLAW_MODEL_STUB=1`) skips the probe and says so: reachability is then unknown, not true.
  */
 export const DEFAULT_MODEL_API_BASE = 'http://127.0.0.1:8001/v1';
@@ -13,14 +13,14 @@ export interface ModelProbe {
   model_detail: string;
 }
 
-export function modelSettings(env: NodeJS.ProcessEnv = process.env): { base: string; stub: boolean } {
-  const base = env.OPENCLAW_MODEL_API_BASE && env.OPENCLAW_MODEL_API_BASE !== '' ? env.OPENCLAW_MODEL_API_BASE : DEFAULT_MODEL_API_BASE;
+export function modelSettings(env: NodeJS.ProcessEnv = process.env, configBase?: string): { base: string; stub: boolean } {
+  const base = env.OPENCLAW_MODEL_API_BASE && env.OPENCLAW_MODEL_API_BASE !== '' ? env.OPENCLAW_MODEL_API_BASE : (configBase ?? DEFAULT_MODEL_API_BASE);
   const stub = ['1', 'true', 'yes'].includes((env.OPENCLAW_MODEL_STUB ?? '').toLowerCase());
   return { base: base.replace(/\/+$/, ''), stub };
 }
 
-export async function probeModel(env: NodeJS.ProcessEnv = process.env, timeoutMs = 2000): Promise<ModelProbe> {
-  const { base, stub } = modelSettings(env);
+export async function probeModel(env: NodeJS.ProcessEnv = process.env, timeoutMs = 2000, configBase?: string): Promise<ModelProbe> {
+  const { base, stub } = modelSettings(env, configBase);
   if (stub) return { model_stub_mode: true, model_api_base: base, model_reachable: null, model_detail: 'stub mode: not probed' };
   let url: URL;
   try {

@@ -4,7 +4,8 @@
  *      otherwise deny (nothing runs that cannot be recorded);
  *   2. decide through the policy core; an *ask* goes to a human when one is reachable, else
  *      askFallback decides;
- *   3. run the decided plan — on the host (gateway) or inside the sandbox (host `sandbox`, bwrap);
+ *   3. run the decided plan — on the host (gateway) or inside the sandbox (host `sandbox`: bwrap or
+ *      docker, `src/sandbox/`); an unusable sandbox is a deny with the fix;
  *   4. record exec.started / exec.finished (or exec.denied, and approval.* when a human was asked).
  * The exit code is the command's own, 77 when denied and 124 when the time ran out.
  */
@@ -12,13 +13,13 @@ import { realpathSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Ask as AskMode, type CompiledPolicy, type Decision, ExitCode, type Host, type Reason, type Security, type SegmentReport } from '@openclaw/policy';
 import type { Actor } from '../ledger/record.js';
-import { bwrapLauncher, defaultHiddenPaths, probeBwrap } from '../runner/bwrap.js';
 import { hostLauncher } from '../runner/host.js';
 import { ledgerEvidence } from '../runner/ledger-evidence.js';
 import { runPlan } from '../runner/run-plan.js';
 import type { CommandEvidence, Launcher, RunResult } from '../runner/types.js';
+import { sandboxLauncher } from '../sandbox/select.js';
 import type { ExecStore } from '../store/types.js';
-import type { HumanApprover } from './approver.js';
+import type { ApprovalAnswer, HumanApprover } from './approver.js';
 import { commandsFromDecision } from './plan.js';
 
 export interface RunRequest {
@@ -39,10 +40,14 @@ export interface RunDeps {
   store: ExecStore;
   actor: Actor;
   approver: HumanApprover;
+  /** Told when the request waits for a human (the CLI prints how to answer). */
+  onPending?: (token: string) => void;
   /** `$OPENCLAW_HOME`: hidden inside the sandbox. */
   openclawHome: string;
   /** `sandbox.workspace` from the config (default: the cwd). */
   sandboxWorkspace?: string | undefined;
+  /** `sandbox.image` (docker). */
+  sandboxImage?: string | undefined;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -130,19 +135,37 @@ export async function governedRun(req: RunRequest, deps: RunDeps): Promise<RunOu
   if (decision.decision === 'ask') {
     asked = true;
     await record('approval.requested', { host: decision.host, reasons: decision.reasons });
-    const answer = await deps.approver
-      .ask({
-        command: describe(req),
-        argv: req.argv ?? null,
-        agent: req.agentId,
-        host: decision.host,
-        cwd,
-        reasons: decision.reasons,
-        segments: decision.segments,
-      })
-      .catch((e: Error) => ({ decision: 'deny' as const, reasons: [{ code: 'approval_failed', message: `asking a human failed: ${e.message}` }] }));
+    const answer: ApprovalAnswer = await deps.approver
+      .ask(
+        {
+          command: describe(req),
+          argv: req.argv ?? null,
+          agent: req.agentId,
+          host: decision.host,
+          cwd,
+          reasons: decision.reasons,
+          segments: decision.segments,
+          security: req.security,
+          ask: req.ask,
+          ...(req.env ? { env: req.env } : {}),
+        },
+        {
+          pending: async (token, expiresAt) => {
+            deps.onPending?.(token);
+            await record('approval.pending', { token, expires_at: expiresAt ? new Date(expiresAt).toISOString() : null });
+          },
+        },
+      )
+      .catch((e: Error & { reason?: string }) => ({
+        decision: 'deny' as const,
+        reasons: [{ code: 'approval_failed', message: `asking a human failed: ${e.reason ?? e.message}` }],
+      }));
     const granted = answer.decision === 'allow';
-    await record(granted ? 'approval.granted' : 'approval.denied', { reasons: answer.reasons });
+    await record(granted ? 'approval.granted' : 'approval.denied', {
+      reasons: answer.reasons,
+      ...(answer.token ? { token: answer.token } : {}),
+      via: answer.via ?? 'approver',
+    });
     if (!granted) return denied([...decision.reasons, ...answer.reasons], decision);
     reasons = [...decision.reasons, ...answer.reasons];
     decision = { ...decision, decision: 'allow' };
@@ -162,30 +185,15 @@ export async function governedRun(req: RunRequest, deps: RunDeps): Promise<RunOu
       decision,
     );
   if (decision.host === 'sandbox') {
-    const sb = policy.inputs.sandbox;
-    if (sb.backend !== 'bwrap' || !sb.binary)
-      return denied(
-        [
-          {
-            code: 'sandbox_backend_not_implemented',
-            message: `the ${sb.backend} sandbox backend is not implemented in this exec plane yet; nothing runs unsandboxed`,
-            hint: 'use sandbox.backend: bwrap, or --host gateway with an allowlist',
-          },
-        ],
-        decision,
-      );
-    const probe = probeBwrap(sb.binary);
-    if (!probe.ok)
-      return denied(
-        [{ code: 'sandbox_unavailable', message: `bwrap cannot create its sandbox here: ${probe.reason}`, hint: sb.hint ?? 'see `openclaw exec health`' }],
-        decision,
-      );
-    try {
-      launcher = bwrapLauncher({ bwrap: sb.binary, workspace: deps.sandboxWorkspace ?? cwd, hide: defaultHiddenPaths(deps.openclawHome, deps.env) });
-    } catch (e) {
-      const err = e as { code?: string; reason?: string; hint?: string; message: string };
-      return denied([{ code: err.code ?? 'sandbox_unavailable', message: err.reason ?? err.message, ...(err.hint ? { hint: err.hint } : {}) }], decision);
-    }
+    const choice = sandboxLauncher({
+      status: policy.inputs.sandbox,
+      openclawHome: deps.openclawHome,
+      workspace: deps.sandboxWorkspace ?? cwd,
+      image: deps.sandboxImage,
+      ...(deps.env ? { env: deps.env } : {}),
+    });
+    if (!choice.ok) return denied([choice.reason], decision);
+    launcher = choice.launcher;
   }
 
   let commands: ReturnType<typeof commandsFromDecision>;

@@ -157,7 +157,6 @@ export async function runPlan(plan: RunPlan, launcher: Launcher = hostLauncher):
   /** Starts one member; `stdin`/`stdout` are pipe ends for pipeline members (null: /dev/null, capture). */
   function startOne(cmd: PlannedCommand, stdin: number | null, stdout: number | null): Promise<CommandEvidence> {
     const last = stdout === null;
-    const spec = launcher.launch(cmd, { cwd: plan.cwd, env: plan.env });
     const capture = new OutputCapture(Math.max(0, remaining), 0);
     const t0 = performance.now();
     const base = { argv: cmd.argv, file: cmd.file, piped: !last };
@@ -169,17 +168,20 @@ export async function runPlan(plan: RunPlan, launcher: Launcher = hostLauncher):
       // Never a PATH lookup here: an executable the decision could not resolve does not run.
       return Promise.resolve({ ...emptyEvidence(base), returncode: 127, error: `not found: \`${cmd.argv[0]}\` did not resolve to a file on the policy PATH` });
     }
+    const spec = launcher.launch(cmd, { cwd: plan.cwd, env: plan.env });
     let child: ChildProcess;
     try {
       child = spawn(spec.file, spec.args, {
         argv0: spec.argv0,
         cwd: spec.cwd,
         env: spec.env,
-        stdio: [stdin ?? 'ignore', stdout ?? 'pipe', 'pipe'],
+        stdio: [stdin ?? 'ignore', stdout ?? 'pipe', 'pipe', ...(spec.extraFds ?? [])],
         detached: true,
       });
     } catch (e) {
       return Promise.resolve({ ...emptyEvidence(base), returncode: 126, error: (e as Error).message });
+    } finally {
+      spec.release?.();
     }
     if (last) child.stdout?.on('data', (b: Buffer) => capture.push('stdout', b));
     child.stderr?.on('data', (b: Buffer) => capture.push('stderr', b));

@@ -67,6 +67,10 @@ export interface LaunchSpec {
   argv0: string;
   cwd: string;
   env: Record<string, string>;
+  /** Descriptors the child gets as fd 3, 4, … (e.g. bwrap's seccomp program). */
+  extraFds?: number[];
+  /** Called once the process was spawned (or failed to): closes what `launch` opened. */
+  release?: () => void;
 }
 
 export interface Launcher {

@@ -6,17 +6,20 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildChildEnv, resolveExecutable, type SandboxStatus, type ValidatedJob, validateJobRequest } from '@openclaw/policy';
+import { buildChildEnv, type CompiledPolicy, resolveExecutable, type SandboxStatus, type ValidatedJob, validateJobRequest } from '@openclaw/policy';
+import type { McpSettings } from '../agent/mcporter.js';
+import type { ModelSettings } from '../agent/model-client.js';
 import type { Allowlists } from '../jobs/allowlists.js';
 import { BudgetExceeded, budgetLimits, JobBudget } from '../jobs/budget.js';
-import type { Checkout, RepoCheckout } from '../jobs/checkout.js';
-import type { HandlerRegistry, JobContext, JobOutcome } from '../jobs/handler.js';
+import type { Checkout, CheckoutInvariants, RepoCheckout } from '../jobs/checkout.js';
+import type { HandlerRegistry, JobContext, JobOutcome, RunCommandsOptions } from '../jobs/handler.js';
 import type { Actor } from '../ledger/record.js';
-import { bwrapLauncher, defaultHiddenPaths, probeBwrap } from '../runner/bwrap.js';
 import { hostLauncher } from '../runner/host.js';
 import { ledgerEvidence } from '../runner/ledger-evidence.js';
 import { keptChars, runPlan } from '../runner/run-plan.js';
 import type { Launcher, PlannedCommand, RunResult } from '../runner/types.js';
+import type { SandboxBind } from '../sandbox/bwrap.js';
+import { sandboxLauncher } from '../sandbox/select.js';
 import { ensurePrivateDir } from '../state/paths.js';
 import type { ExecStore, FinishOutcome, JobLease, JobRecord, LeaseStatus } from '../store/types.js';
 
@@ -24,11 +27,23 @@ export interface WorkerRuntime {
   /** The policy's PATH (tools.exec.path). */
   pathDirs: readonly string[];
   sandbox: SandboxStatus;
+  /** `sandbox.image` (docker). */
+  sandboxImage?: string | undefined;
   openclawHome: string;
   artifactsDir: string;
   mirrorsDir: string;
   userHome: string;
   checkout: RepoCheckout;
+  /** The policy agent_task's run_command tool decides through (none: the tool is refused). */
+  policy?: CompiledPolicy;
+  /** The agent's workspace for read_file/list_dir/run_command (default: its artifact directory). */
+  agentWorkspace?: string | undefined;
+  /** The model endpoint (agent_task). */
+  model?: ModelSettings;
+  /** MCPorter (agent_task's MCP tools). */
+  mcp?: McpSettings;
+  /** The openclaw CLI to run doctor_task / review_bundle_task with: [node, entry]. */
+  cli?: string[];
 }
 
 export type AbortReason = 'timeout' | 'cancelled' | 'lost' | 'shutdown';
@@ -170,30 +185,53 @@ async function runJob(
       return checkout;
     },
     resolveExecutable: (name, cwd) => resolveExecutable(name, cwd, runtime.pathDirs),
-    runCommands: (commands, opts) => runRecorded(commands, opts.cwd),
+    runCommands: (commands, opts) => runRecorded(commands, opts),
+    record: (type, data) => deps.persist(type, () => store.append([{ type, jobId: job.id, data }], actor)).then(() => undefined),
+    runtime,
     progress: (line) => deps.log(`job ${job.id}: ${line}`),
   };
 
-  async function runRecorded(commands: PlannedCommand[], cwd: string): Promise<RunResult> {
-    const launcher = jobLauncher(validated, runtime, cwd);
+  async function runRecorded(commands: PlannedCommand[], opts: RunCommandsOptions): Promise<RunResult> {
+    const { cwd } = opts;
+    // A repo job sees its worktree read-only and writes only to ARTIFACT_DIR; other jobs get their
+    // cwd (or the workspace they name) writable.
+    const co = checkout ? await checkout : null;
+    const tree = co?.dir ?? null;
+    const inTree = tree !== null && (cwd === tree || cwd.startsWith(`${tree}/`));
+    const treeBinds: SandboxBind[] =
+      co && inTree
+        ? [
+            { path: co.dir, writable: false },
+            { path: co.objects, writable: false },
+            { path: useArtifactDir(), writable: true },
+          ]
+        : [];
+    const binds: SandboxBind[] = [...treeBinds, ...(opts.binds ?? [])];
+    const host = opts.host ?? validated.spec.host;
+    const launcher = jobLauncher(host, runtime, inTree ? null : (opts.workspace ?? cwd), binds);
     // Inside the sandbox the real home is read-only: test runners that write caches get the private /tmp.
-    const env = buildChildEnv(undefined, { path: runtime.pathDirs, home: launcher.name === 'bwrap' ? '/tmp' : runtime.userHome });
+    const sandboxed = launcher.name !== 'host';
+    const base = buildChildEnv(undefined, { path: runtime.pathDirs, home: sandboxed ? '/tmp' : runtime.userHome });
+    // Parameters reach a job's commands as env only (names OPENCLAW_PARAM_<NAME>), never through a shell.
+    const env: Record<string, string> = {
+      ...(base.ok ? base.env : {}),
+      ...paramEnv(validated.params),
+      ...(inTree || opts.artifactEnv ? { ARTIFACT_DIR: useArtifactDir() } : {}),
+      ...(opts.env ?? {}),
+    };
     await deps.persist('exec.started', () =>
       store.append(
         [
           {
             type: 'exec.started',
             jobId: job.id,
-            data: { argv: commands.map((c) => c.argv), files: commands.map((c) => c.file), cwd, launcher: launcher.name },
+            data: { argv: commands.map((c) => c.argv), files: commands.map((c) => c.file), cwd, launcher: launcher.name, env_keys: Object.keys(env).sort() },
           },
         ],
         actor,
       ),
     );
-    const result = await runPlan(
-      { commands, cwd, env: env.ok ? env.env : {}, timeoutMs: Math.max(0, deadline - Date.now()), maxOutputChars: budget.outputLeft(), signal },
-      launcher,
-    );
+    const result = await runPlan({ commands, cwd, env, timeoutMs: Math.max(0, deadline - Date.now()), maxOutputChars: budget.outputLeft(), signal }, launcher);
     for (const e of result.evidence) budget.output(keptChars(e));
     await deps.persist('exec.finished', () =>
       store.append(
@@ -225,7 +263,29 @@ async function runJob(
   } finally {
     clearTimeout(runtimeTimer);
     clearInterval(heartbeat);
-    if (checkout) await checkout.then((c) => c.cleanup()).catch(() => {});
+  }
+  // The executor's invariants: the worktree is as it was checked out, and still read-only.
+  let invariants: CheckoutInvariants | null = null;
+  let mutation = false;
+  if (checkout) {
+    const co = await checkout.catch(() => null);
+    if (co) {
+      invariants = await co
+        .verify()
+        .catch((e: Error) => ({ read_only_ok: false, clean_tree_ok: false, changed: [`<git status failed: ${e.message}>`], writable: [] }));
+      await co.cleanup().catch(() => {});
+      if (!invariants.clean_tree_ok || !invariants.read_only_ok) {
+        mutation = true;
+        useArtifactDir();
+        const what = [...invariants.changed, ...invariants.writable.map((p) => `writable: ${p}`)];
+        outcome = {
+          ...outcome,
+          state: 'failed',
+          error: `MUTATION_DETECTED: the job changed its read-only worktree (${what.slice(0, 20).join('; ')}${what.length > 20 ? '; …' : ''})`,
+          result: { ...outcome.result, code: 'MUTATION_DETECTED', changed_files: invariants.changed, writable_paths: invariants.writable },
+        };
+      }
+    }
   }
   return settle(outcome);
 
@@ -240,7 +300,7 @@ async function runJob(
           {
             job_id: job.id,
             type: job.type,
-            status,
+            status: mutation ? 'MUTATION_DETECTED' : status,
             ...(typeof outcome.result.exit_code === 'number' ? { exit_code: outcome.result.exit_code } : {}),
             params: job.params,
             repo: job.repo,
@@ -252,6 +312,10 @@ async function runJob(
             finished_at: finishedAt,
             outputs: outcome.outputs ?? [],
             warnings: outcome.warnings ?? [],
+            invariants: invariants
+              ? { read_only_ok: invariants.read_only_ok, clean_tree_ok: invariants.clean_tree_ok }
+              : { read_only_ok: null, clean_tree_ok: null },
+            ...(mutation && invariants ? { changed_files: invariants.changed } : {}),
             error: error ?? null,
             result: outcome.result,
           },
@@ -283,16 +347,24 @@ async function runJob(
   }
 }
 
-function jobLauncher(validated: ValidatedJob, runtime: WorkerRuntime, workspace: string): Launcher {
-  if (validated.spec.host === 'gateway') return hostLauncher;
-  const sb = runtime.sandbox;
-  const fail = (code: string, reason: string): never => {
-    throw Object.assign(new Error(reason), { code, reason });
-  };
-  if (sb.backend !== 'bwrap' || !sb.binary)
-    return fail('sandbox_backend_not_implemented', `the ${sb.backend} sandbox backend is not implemented yet; the job does not run unsandboxed`);
-  if (!sb.available) return fail('sandbox_unavailable', `the sandbox is unavailable: ${sb.reason}`);
-  const probe = probeBwrap(sb.binary);
-  if (!probe.ok) return fail('sandbox_unavailable', `bwrap cannot create its sandbox here: ${probe.reason}`);
-  return bwrapLauncher({ bwrap: sb.binary, workspace, hide: defaultHiddenPaths(runtime.openclawHome, { HOME: runtime.userHome }) });
+function jobLauncher(host: string | undefined, runtime: WorkerRuntime, workspace: string | null, binds: SandboxBind[] = []): Launcher {
+  if (host === 'gateway') return hostLauncher;
+  const choice = sandboxLauncher({
+    status: runtime.sandbox,
+    openclawHome: runtime.openclawHome,
+    workspace,
+    binds,
+    image: runtime.sandboxImage,
+    env: { HOME: runtime.userHome },
+  });
+  if (!choice.ok) throw Object.assign(new Error(choice.reason.message), { code: choice.reason.code, reason: choice.reason.message });
+  return choice.launcher;
+}
+
+/** `OPENCLAW_PARAM_<NAME>` for each validated parameter (the allowlist already admitted only its own). */
+export function paramEnv(params: Record<string, unknown>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(params))
+    if (v !== undefined && v !== null) env[`OPENCLAW_PARAM_${k.toUpperCase().replace(/[^A-Z0-9_]/g, '_')}`] = String(v);
+  return env;
 }

@@ -48,10 +48,44 @@ export const WorkerConfig = z
   })
   .partial();
 
+export const ModelConfig = z
+  .strictObject({
+    apiBase: z
+      .url({ protocol: /^https?$/ })
+      .describe('OpenAI-compatible API base for agent_task (default http://127.0.0.1:8001/v1; OPENCLAW_MODEL_API_BASE wins).'),
+    model: z.string().min(1).max(200).describe('Model name sent to the endpoint (default: the first one its /models lists).'),
+    apiKeySecret: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/)
+      .describe('Secret holding the API key (`openclaw secrets set NAME`; default openai).'),
+  })
+  .partial();
+
+export const AgentJobConfig = z
+  .strictObject({
+    workspace: absoluteDir.describe(
+      "agent_task's workspace: read_file/list_dir stay inside it, run_command runs in it (default: the job's artifact directory).",
+    ),
+  })
+  .partial();
+
+export const McpConfig = z
+  .strictObject({
+    binary: absoluteDir.describe('The mcporter executable (default: mcporter on the policy PATH).'),
+    config: z.string().min(1).describe('mcporter config file (mcpServers) agent_task may use.'),
+    allowTools: z
+      .array(z.string().regex(/^[A-Za-z0-9_-]+\.([A-Za-z0-9_.-]+|\*)$/, 'server.tool or server.*'))
+      .describe('MCP tools agent_task may call (server.tool or server.*); nothing else is offered or called.'),
+  })
+  .partial();
+
 export const ExecConfig = z
   .strictObject({
     store: z.string().min(1).describe('"sqlite" (default: $OPENCLAW_HOME/state/exec.db), a SQLite file path, or a postgres:// URL.'),
     worker: WorkerConfig,
+    model: ModelConfig,
+    agent: AgentJobConfig,
+    mcp: McpConfig,
   })
   .partial();
 

@@ -25,7 +25,11 @@ export default class ExecHealth extends OpenclawCommand {
     }
     let report: HealthReport;
     try {
-      report = await collectHealth({ store, sandbox: detectSandbox(cfg.sandbox?.backend ?? 'bwrap', cfg.tools?.exec?.path ?? DEFAULT_POLICY_PATH) });
+      report = await collectHealth({
+        store,
+        modelApiBase: cfg.exec?.model?.apiBase,
+        sandbox: detectSandbox(cfg.sandbox?.backend ?? 'bwrap', cfg.tools?.exec?.path ?? DEFAULT_POLICY_PATH),
+      });
     } finally {
       if (!('error' in store)) await store.close();
     }

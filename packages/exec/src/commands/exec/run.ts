@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { ASK_MODES, ExitCode, HOSTS, loadPolicy, SECURITY_MODES, usageError } from '@openclaw/policy';
 import { colorsFor, OpenclawCommand } from '@openclaw/policy/cli';
-import { unreachableApprover } from '../../run/approver.js';
+import { endpointApprover } from '../../run/endpoint-approver.js';
 import { governedRun, type RunOutcome } from '../../run/governed-run.js';
 import { configFlag, execContext, keyValues, withStore } from './_shared.js';
 
@@ -62,11 +62,13 @@ export default class ExecRun extends OpenclawCommand {
             policy,
             store,
             actor: ctx.actor,
-            // The approvals endpoint client (@openclaw/approvals) plugs in here; until then no human
-            // is reachable and an ask becomes what askFallback says.
-            approver: unreachableApprover,
+            // A human through the approvals endpoint when it answers; else askFallback decides.
+            approver: endpointApprover({ configFile: flags.config, approvalsFile: flags.approvals }),
+            onPending: (token) =>
+              this.note(`waiting for a human: openclaw approvals approve ${token}   (or: openclaw approvals deny ${token}; openclaw approvals watch)`),
             openclawHome: ctx.paths.home,
             sandboxWorkspace: config.config.sandbox?.workspace,
+            sandboxImage: config.config.sandbox?.image,
           },
         ),
       { unavailableExitCode: ExitCode.denied },

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
-import { DEFAULT_POLICY_PATH, detectSandbox, ExitCode, userHome } from '@openclaw/policy';
+import { DEFAULT_POLICY_PATH, detectSandbox, ExitCode, loadPolicy, userHome } from '@openclaw/policy';
 import { OpenclawCommand } from '@openclaw/policy/cli';
+import { agentRuntime } from '../../agent/runtime.js';
 import { loadAllowlists } from '../../jobs/allowlists.js';
 import { checkoutRepo } from '../../jobs/checkout.js';
 import { builtinHandlers } from '../../jobs/handlers/index.js';
@@ -43,11 +44,14 @@ export default class ExecWorker extends OpenclawCommand {
           runtime: {
             pathDirs,
             sandbox: detectSandbox(cfg.sandbox?.backend ?? 'bwrap', pathDirs),
+            sandboxImage: cfg.sandbox?.image,
             openclawHome: ctx.paths.home,
             artifactsDir: ctx.paths.artifactsDir,
             mirrorsDir: cfg.repos?.mirrors ?? ctx.paths.mirrorsDir,
             userHome: userHome(),
             checkout: checkoutRepo,
+            ...agentRuntime(cfg, ctx.config.file, ctx.paths.home, pathDirs),
+            policy: (await loadPolicy({ configFile: flags.config })).policy,
           },
           hostId: hostId(ctx.config, flags['host-id']),
           concurrency,
