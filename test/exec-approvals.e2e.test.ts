@@ -64,8 +64,8 @@ const ledgerTypes = (h: string) =>
     .filter(Boolean)
     .map((l) => JSON.parse(l) as { type: string; data: Record<string, unknown> });
 
-async function pendingRun(h: string) {
-  const server = start(h, ['approvals', 'serve']);
+async function pendingRun(h: string, serveArgs: string[] = []) {
+  const server = start(h, ['approvals', 'serve', ...serveArgs]);
   await until('the endpoint', () => server.stderr.includes('serving on'));
   const run = start(h, ['exec', 'run', '--', '/bin/echo', 'approved-output']);
   const token = await until('the pending request', () => /approvals approve (\S+)/.exec(run.stderr)?.[1]);
@@ -87,6 +87,17 @@ describe('exec run asks a human through the approvals endpoint', () => {
     expect(events.map((e) => e.type)).toEqual(['approval.requested', 'approval.pending', 'approval.granted', 'exec.started', 'exec.finished']);
     expect(events[1]?.data.token).toBe(token);
     expect(events[2]?.data).toMatchObject({ token, via: 'endpoint' });
+  });
+
+  it('a request nobody answers expires: exit 77, each reason said once', async () => {
+    const h = home();
+    const { run } = await pendingRun(h, ['--pending-ttl', '1']);
+    expect(await run.exit).toBe(77);
+    expect(run.stdout).toBe('');
+    const line = run.stderr.split('\n').find((l) => l.includes('denied:')) ?? '';
+    expect(line).toMatch(/expired before it was answered/);
+    // the endpoint's answer repeats the policy's reasons; the user reads each once
+    expect(line.match(/matches no allowlist pattern/g)?.length ?? 0, line).toBe(1);
   });
 
   it('`approvals deny ID` denies it: exit 77, nothing runs', async () => {

@@ -166,8 +166,8 @@ export async function governedRun(req: RunRequest, deps: RunDeps): Promise<RunOu
       ...(answer.token ? { token: answer.token } : {}),
       via: answer.via ?? 'approver',
     });
-    if (!granted) return denied([...decision.reasons, ...answer.reasons], decision);
-    reasons = [...decision.reasons, ...answer.reasons];
+    reasons = mergeReasons(decision.reasons, answer.reasons);
+    if (!granted) return denied(reasons, decision);
     decision = { ...decision, decision: 'allow' };
   }
   if (decision.decision !== 'allow') return denied(decision.reasons, decision);
@@ -241,4 +241,10 @@ export async function governedRun(req: RunRequest, deps: RunDeps): Promise<RunOu
     asked,
     ledger,
   };
+}
+
+/** The policy's reasons followed by the approver's, each once (the endpoint repeats the request's reasons). */
+function mergeReasons(first: Reason[], second: Reason[]): Reason[] {
+  const seen = new Set(first.map((r) => `${r.code}\0${r.message}`));
+  return [...first, ...second.filter((r) => !seen.has(`${r.code}\0${r.message}`))];
 }
