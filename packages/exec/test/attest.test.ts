@@ -4,6 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_POLICY_PATH, detectSandbox } from '@openclaw/policy';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,9 +12,12 @@ import { type AttestBundle, type AttestOptions, PROBE_IDS, runAttestation } from
 import { seccompProgram } from '../src/sandbox/seccomp.js';
 import { testdir } from './support/tmp.js';
 
-// A home outside /tmp: the sandbox's private /tmp would hide one under it whatever else it does,
-// and the weakened run must show that the secret-hiding itself works.
-const homesRoot = join(import.meta.dirname, '.homes');
+// A home outside /tmp, /var/tmp and /run: the sandbox mounts fresh tmpfs there, which would hide a home
+// under them whatever else it does, and the weakened run must show that the secret-hiding itself works.
+// The clone may itself live under /tmp (CI clones anywhere), so fall back to the user's home directory.
+const underTmpfs = (p: string) => ['/tmp', '/var/tmp', '/run'].some((t) => p === t || p.startsWith(`${t}/`));
+const homesRoot = [join(import.meta.dirname, '.homes'), join(homedir(), '.cache/openclaw-test-homes')].find((p) => !underTmpfs(p));
+if (!homesRoot) throw new Error(`no directory outside /tmp, /var/tmp and /run to hold the attest home (cwd ${process.cwd()}, HOME ${homedir()})`);
 mkdirSync(homesRoot, { recursive: true });
 const home = mkdtempSync(join(homesRoot, 'attest-'));
 afterAll(() => rmSync(home, { recursive: true, force: true }));
