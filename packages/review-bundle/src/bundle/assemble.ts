@@ -264,5 +264,10 @@ export class BundleAssembler implements DiffSink {
 }
 
 export function spoolPaths(dir: string) {
-  return { coverage: join(dir, 'coverage.jsonl'), redactions: join(dir, 'redactions.jsonl'), bundle: join(dir, 'bundle.body') };
+  return {
+    coverage: join(dir, 'coverage.jsonl'),
+    redactions: join(dir, 'redactions.jsonl'),
+    bundle: join(dir, 'bundle.body'),
+    archive: join(dir, 'archive.pieces'),
+  };
 }
