@@ -206,7 +206,7 @@ async function streamDiff(
     child.on('close', (code) => res(code ?? 1));
   });
   const parser = new DiffParser(sink);
-  const lines = new LineSplitter((l) => parser.line(l));
+  const lines = new LineSplitter((src, start, end) => parser.line(src, start, end));
   let bytes = 0;
   let last = 0;
   // Secrets are looked for line by line only in chunks where one could be: a line completed by this

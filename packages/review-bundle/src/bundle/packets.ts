@@ -8,6 +8,8 @@
  * gets the packet as one contiguous slice (one write, one digest, one deflate call).
  */
 
+import type { Slice } from '../diff/parse.js';
+
 /** Receives each finished packet, in order, exactly once. */
 export interface PacketSink {
   /** `data` is the whole packet (prose + body); `last` is true only for the final one. */
@@ -54,19 +56,33 @@ export class PacketStore {
     this.buf = Buffer.allocUnsafe(this.reserve + this.budget);
   }
 
-  write(owner: number, parts: Buffer[]): void {
+  write(owner: number, parts: Slice[]): void {
     let n = 0;
-    for (const p of parts) n += p.length;
+    for (const p of parts) n += p.end - p.start;
     if (this.count === 0 || this.size + n > this.budget) {
       throw new Error(`internal error: ${n} bytes do not fit in packet ${this.count} (${this.size} of ${this.budget} used)`);
     }
     if (this.held) this.release(false);
     const buf = this.buf as Buffer;
     let at = this.reserve + this.size;
+    // Consecutive lines of one chunk are one range: copy runs, not lines.
+    let src: Buffer | undefined;
+    let from = 0;
+    let to = 0;
     for (const p of parts) {
-      buf.set(p, at);
-      at += p.length;
+      if (p.src === src && p.start === to) {
+        to = p.end;
+        continue;
+      }
+      if (src) {
+        buf.set(src.subarray(from, to), at);
+        at += to - from;
+      }
+      src = p.src;
+      from = p.start;
+      to = p.end;
     }
+    if (src) buf.set(src.subarray(from, to), at);
     this.size += n;
     this.owner = owner;
   }
