@@ -94,7 +94,13 @@ export async function buildReviewBundle(opts: BuildOptions): Promise<BuildResult
   const writer = new PacketWriter(join(staging, 'final', packetsDir), packetsDir, spool.archive, toTime);
   const gate = new PacketGate(writer, () => (forced || (tap.exceeded && !strict) ? 'write' : tap.exceeded ? 'drop' : 'hold'));
   const reserve = packetProseReserve(range);
-  const store = new PacketStore(cap - reserve, reserve, (i, last) => Buffer.from(packetProse(i, last, range)), gate);
+  const store = new PacketStore(
+    cap - reserve,
+    reserve,
+    (i, last) => Buffer.from(packetProse(i, last, range)),
+    gate,
+    (size) => writer.take(size),
+  );
   const coverage = new JsonlSpool(spool.coverage);
   const redactions = new JsonlSpool(spool.redactions);
   const assembler = new BundleAssembler({
@@ -222,7 +228,7 @@ async function streamDiff(
       prevMay = may;
       tail = text.slice(-PREFILTER_OVERLAP);
       lines.push(chunk as Buffer);
-      // Full packets are written on the thread pool; wait when too many are in flight.
+      // Full packets are written on the packet writer's thread; wait when too many are in flight.
       if (writer.full) await writer.drain();
       const now = Date.now();
       if (now - last > 200) {

@@ -32,6 +32,8 @@ export class PacketStore {
     private readonly reserve: number,
     private readonly prose: (index: number, last: boolean) => Buffer,
     private readonly sink: PacketSink,
+    /** A buffer for the next packet (it is handed on whole, so never a slice of a shared pool). */
+    private readonly alloc: (size: number) => Buffer = (size) => Buffer.allocUnsafeSlow(size),
   ) {}
 
   /** Bytes that still fit in the current packet (0 when none is open). */
@@ -53,7 +55,7 @@ export class PacketStore {
     this.count++;
     this.size = 0;
     this.owner = undefined;
-    this.buf = Buffer.allocUnsafe(this.reserve + this.budget);
+    this.buf = this.alloc(this.reserve + this.budget);
   }
 
   write(owner: number, parts: Slice[]): void {
