@@ -121,6 +121,41 @@ describe('openclaw review-bundle (binary)', () => {
     const cap = openclaw(['review-bundle', '--since', since, '--size-cap', 'lots'], { home, cwd: repo });
     expect(cap.code).toBe(2);
   });
+
+  it('the fast path and the oclif path give the same results', () => {
+    const home = freshHome();
+    const repo = join(home, 'repo');
+    mkdirSync(repo);
+    git(repo, 'init', '-q', '-b', 'main');
+    writeFileSync(join(repo, 'a.txt'), 'a\n');
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-qm', 'base');
+    writeFileSync(join(repo, 'a.txt'), Array.from({ length: 3000 }, (_, i) => `line ${i}`).join('\n'));
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-qm', 'change');
+    const out = join(home, 'out');
+    const cases = [
+      ['review-bundle', '--since', 'HEAD~1', '--size-cap', '8kb', '--out', out, '--stamp', 'p', '--json'],
+      ['review-bundle', '--since', 'HEAD~1', '--size-cap', '8kb', '--out', out, '--stamp', 'p'],
+      ['review-bundle', '--since', 'HEAD~1', '--out', out, '--json'],
+      ['review-bundle', '--since', 'HEAD~1', '--size-cap', '8kb', '--out', out, '--strict'],
+      ['review-bundle', '--since', 'deadbeef', '--out', out],
+      ['review-bundle', '--since', 'HEAD~1', '--size-cap', 'lots'],
+      ['review-bundle', '--out', out],
+      ['review-bundle', '--since', 'HEAD~1', '--bogus'],
+    ];
+    for (const args of cases) {
+      const fast = openclaw(args, { home, cwd: repo });
+      const fastFiles = readdirSync(out, { recursive: true }).map(String).sort();
+      const slow = openclaw(args, { home, cwd: repo, env: { OPENCLAW_NO_FAST_PATH: '1' } });
+      expect({ code: fast.code, out: fast.stdout, err: fast.stderr, files: fastFiles }, args.join(' ')).toEqual({
+        code: slow.code,
+        out: slow.stdout,
+        err: slow.stderr,
+        files: readdirSync(out, { recursive: true }).map(String).sort(),
+      });
+    }
+  });
 });
 
 describe('the review-gated push (binary, local bare remote, fake model)', () => {

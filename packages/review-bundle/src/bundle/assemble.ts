@@ -6,7 +6,7 @@
  */
 import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { ADDED, type DiffLine, type DiffSink, type FileHeader, type HunkHeader } from '../diff/parse.js';
+import { ADDED, type DiffLine, type DiffSink, type FileHeader, type HunkHeader, sliceBytes } from '../diff/parse.js';
 import { displayPath } from '../git/quote.js';
 import type { ExcludeMatcher } from './exclude.js';
 import { FilePacker } from './file-packer.js';
@@ -78,6 +78,12 @@ export class BundleTap {
     private readonly limit: number,
   ) {
     this.fd = openSync(file, 'wx', 0o600);
+  }
+
+  /** Counts `src[start, end)` and keeps it while the bundle is under the limit. */
+  writeRange(src: Buffer, start: number, end: number): void {
+    if (this.exceeded) this.bytes += end - start;
+    else this.write(src.subarray(start, end));
   }
 
   write(b: Buffer): void {
@@ -188,16 +194,16 @@ export class BundleAssembler implements DiffSink {
     if (!this.packer) return;
     let line = l;
     if (l.kind === ADDED && (this.mayHaveSecrets || this.keys.active)) {
-      const r = this.keys.redact(l.bytes);
+      const r = this.keys.redact(sliceBytes(l));
       if (r.redactions.length) {
-        line = { ...l, bytes: r.bytes };
+        line = { src: r.bytes, start: 0, end: r.bytes.length, kind: l.kind, noNewline: l.noNewline };
         this.redacted += r.redactions.length;
         const path = displayPath((this.header as FileHeader).newPath as Buffer);
         for (const x of r.redactions) this.o.redactions.push({ path, line: this.newLine, column: x.column, rule: x.rule } satisfies RedactionEntry);
       }
     } else if (l.kind !== ADDED) this.keys.interrupt();
     if (l.kind !== 0x2d) this.newLine++;
-    this.o.tap.write(line.bytes);
+    this.o.tap.writeRange(line.src, line.start, line.end);
     this.packer.line(line);
   }
 
@@ -264,5 +270,10 @@ export class BundleAssembler implements DiffSink {
 }
 
 export function spoolPaths(dir: string) {
-  return { coverage: join(dir, 'coverage.jsonl'), redactions: join(dir, 'redactions.jsonl'), bundle: join(dir, 'bundle.body') };
+  return {
+    coverage: join(dir, 'coverage.jsonl'),
+    redactions: join(dir, 'redactions.jsonl'),
+    bundle: join(dir, 'bundle.body'),
+    archive: join(dir, 'archive.pieces'),
+  };
 }

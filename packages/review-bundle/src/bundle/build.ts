@@ -16,10 +16,11 @@ import { DiffFormatError, DiffParser } from '../diff/parse.js';
 import { DIFF_CONFIG, EMPTY_TREE, firstLine, gitEnv, repoRoot, resolveRevision, runGit } from '../git/run.js';
 import { BundleAssembler, BundleTap, JsonlSpool, spoolPaths } from './assemble.js';
 import { ExcludeMatcher } from './exclude.js';
+import { PacketGate, PacketWriter } from './packet-writer.js';
 import { PacketStore } from './packets.js';
 import { type Artifact, publishBundle } from './publish.js';
 import { mayContainSecret, PREFILTER_OVERLAP } from './redact.js';
-import { bundleProse, packetProseReserve } from './texts.js';
+import { bundleProse, packetProse, packetProseReserve } from './texts.js';
 
 /** Smallest cap that leaves a packet room for its header and a useful amount of diff. */
 export const MIN_SIZE_CAP = 2048;
@@ -83,9 +84,23 @@ export async function buildReviewBundle(opts: BuildOptions): Promise<BuildResult
   prepareOutDir(outDir);
   const staging = mkdtempSync(join(outDir, '.review-bundle-staging-'));
   const range = { since, to, cap };
-  const store = new PacketStore(staging, cap - packetProseReserve(range));
+  const forced = opts.forceSizeCap === true;
+  const strict = opts.strict === true;
   const spool = spoolPaths(staging);
   const tap = new BundleTap(spool.bundle, cap - Buffer.byteLength(bundleProse(range)));
+  // TO's commit time is the archive's mtime; packets are archived as they are written.
+  const toTime = Number(runGit(repo, ['show', '-s', '--format=%ct', to]).stdout.toString().trim()) || 0;
+  const packetsDir = `review_packets/${stamp}`;
+  const writer = new PacketWriter(join(staging, 'final', packetsDir), packetsDir, spool.archive, toTime);
+  const gate = new PacketGate(writer, () => (forced || (tap.exceeded && !strict) ? 'write' : tap.exceeded ? 'drop' : 'hold'));
+  const reserve = packetProseReserve(range);
+  const store = new PacketStore(
+    cap - reserve,
+    reserve,
+    (i, last) => Buffer.from(packetProse(i, last, range)),
+    gate,
+    (size) => writer.take(size),
+  );
   const coverage = new JsonlSpool(spool.coverage);
   const redactions = new JsonlSpool(spool.redactions);
   const assembler = new BundleAssembler({
@@ -99,27 +114,27 @@ export async function buildReviewBundle(opts: BuildOptions): Promise<BuildResult
     maxBuffer: opts.maxBuffer ?? 8 * 1024 * 1024,
   });
   try {
-    const diffBytes = await streamDiff(repo, since, to, assembler, (diffBytes, done) =>
+    const diffBytes = await streamDiff(repo, since, to, assembler, writer, (diffBytes, done) =>
       opts.onProgress?.({ diffBytes, files: assembler.stats.files, packets: store.count, done }),
     );
     store.finish();
+    gate.release(forced || (tap.exceeded && !strict));
     tap.close();
     coverage.close();
     redactions.close();
-    const toTime = Number(runGit(repo, ['show', '-s', '--format=%ct', to]).stdout.toString().trim()) || 0;
     const artifact = await publishBundle({
       outDir,
       staging,
       range,
       toRef,
       stamp,
-      store,
+      writer,
       tap,
       assembler,
       coverageFile: spool.coverage,
       redactionsFile: spool.redactions,
-      forced: opts.forceSizeCap === true,
-      strict: opts.strict === true,
+      forced,
+      strict,
       mtime: toTime,
       diffBytes,
     });
@@ -135,8 +150,9 @@ export async function buildReviewBundle(opts: BuildOptions): Promise<BuildResult
     return { outDir, artifactPath: join(outDir, 'artifact.json'), artifact };
   } finally {
     assembler.close();
-    store.close();
     tap.close();
+    // Packet files still being written must land before their directory is removed.
+    await writer.settle();
     rmSync(staging, { recursive: true, force: true });
   }
 }
@@ -157,7 +173,14 @@ function prepareOutDir(outDir: string): void {
 }
 
 /** Streams `git diff` through the parser; returns the number of diff bytes read. */
-async function streamDiff(repo: string, since: string, to: string, sink: BundleAssembler, progress: (bytes: number, done: boolean) => void): Promise<number> {
+async function streamDiff(
+  repo: string,
+  since: string,
+  to: string,
+  sink: BundleAssembler,
+  writer: PacketWriter,
+  progress: (bytes: number, done: boolean) => void,
+): Promise<number> {
   const args = [
     '-C',
     repo,
@@ -189,7 +212,7 @@ async function streamDiff(repo: string, since: string, to: string, sink: BundleA
     child.on('close', (code) => res(code ?? 1));
   });
   const parser = new DiffParser(sink);
-  const lines = new LineSplitter((l) => parser.line(l));
+  const lines = new LineSplitter((src, start, end) => parser.line(src, start, end));
   let bytes = 0;
   let last = 0;
   // Secrets are looked for line by line only in chunks where one could be: a line completed by this
@@ -205,6 +228,8 @@ async function streamDiff(repo: string, since: string, to: string, sink: BundleA
       prevMay = may;
       tail = text.slice(-PREFILTER_OVERLAP);
       lines.push(chunk as Buffer);
+      // Full packets are written on the packet writer's thread; wait when too many are in flight.
+      if (writer.full) await writer.drain();
       const now = Date.now();
       if (now - last > 200) {
         last = now;

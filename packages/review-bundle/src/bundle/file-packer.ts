@@ -11,7 +11,7 @@
  * Memory: a file is buffered only up to the packet budget (or maxBuffer, if smaller) before the
  * packer commits to cutting it; a cut hunk streams with a piece (at most one packet) in memory.
  */
-import type { DiffLine, FileHeader, HunkHeader } from '../diff/parse.js';
+import { type DiffLine, type FileHeader, type HunkHeader, type Slice, sliceOf } from '../diff/parse.js';
 import { continuationHeader, deletionHeader, firstLines, hunkHeader } from './hunk.js';
 import { HunkSplitter } from './hunk-splitter.js';
 import type { OldBlobLines } from './old-lines.js';
@@ -88,7 +88,7 @@ export class FilePacker {
   line(l: DiffLine): void {
     if (this.mode === 'buffer') {
       (this.current as BufferedHunk).lines.push(l);
-      this.bufferedBytes += l.bytes.length;
+      this.bufferedBytes += l.end - l.start;
       if (this.bufferedBytes > this.limit) this.enterSplit();
       return;
     }
@@ -114,16 +114,16 @@ export class FilePacker {
   private placeWhole(): void {
     const { store } = this.ctx;
     if (this.bufferedBytes > store.remaining()) store.open();
-    const parts: Buffer[] = [this.headerBytes];
+    const parts: Slice[] = [sliceOf(this.headerBytes)];
     for (const hunk of this.buffered) {
-      parts.push(hunk.h.raw);
-      for (const l of hunk.lines) parts.push(l.bytes);
+      parts.push(sliceOf(hunk.h.raw));
+      for (const l of hunk.lines) parts.push(l);
     }
     this.write(parts);
     this.buffered = [];
   }
 
-  private write(parts: Buffer[]): void {
+  private write(parts: Slice[]): void {
     this.ctx.store.write(this.ctx.fileId, parts);
     this.packets.add(this.ctx.store.count);
   }
@@ -164,12 +164,12 @@ export class FilePacker {
   }
 
   /** Writes a hunk (or piece) into the file's section, opening one if needed. */
-  writeInSection(parts: Buffer[], delta: number, final = false): void {
+  writeInSection(parts: Slice[], delta: number, final = false): void {
     if (!this.sectionOpen() || final) {
       const header = this.sectionHeader(final);
       this.sectionIndex = this.ctx.store.count;
       this.sectionDelta = 0;
-      parts = [header, ...parts];
+      parts.unshift(sliceOf(header));
     }
     this.write(parts);
     this.sectionDelta += delta;
@@ -198,7 +198,7 @@ export class FilePacker {
     }
     const hunk = this.pendingHunk as BufferedHunk;
     hunk.lines.push(l);
-    hunk.bytes += l.bytes.length;
+    hunk.bytes += l.end - l.start;
     if (hunk.bytes > this.wholeHunkLimit(hunk.h)) this.startStreaming(hunk);
   }
 
@@ -227,7 +227,9 @@ export class FilePacker {
       header = render();
     }
     // A deletion has one hunk: placed whole, it is the last piece.
-    this.writeInSection([header, ...hunk.lines.map((l) => l.bytes)], h.newCount - h.oldCount, this.isDeletion);
+    const parts: Slice[] = [sliceOf(header)];
+    for (const l of hunk.lines) parts.push(l);
+    this.writeInSection(parts, h.newCount - h.oldCount, this.isDeletion);
   }
 
   private startStreaming(hunk: BufferedHunk): void {

@@ -2,7 +2,7 @@
  * Cuts one hunk that is larger than a packet into smaller hunks, each a patch of its own for the
  * file as it is when its packet is applied (see file-packer.ts for the numbering and context rules).
  */
-import { ADDED, CONTEXT, DELETED, type DiffLine, type HunkHeader } from '../diff/parse.js';
+import { ADDED, CONTEXT, DELETED, type DiffLine, type HunkHeader, type Slice, sliceOf } from '../diff/parse.js';
 import type { FilePacker, FilePackerContext } from './file-packer.js';
 import { asContext, contextLine, firstLines, hunkHeader } from './hunk.js';
 import type { OldLine } from './old-lines.js';
@@ -14,14 +14,21 @@ const LOOKAHEAD = 1024 * 1024;
 /**
  * Cuts one hunk into pieces that each fit in a packet. Positions are hunk-local counts of old-side
  * (context and deleted) and new-side (context and added) lines consumed so far.
+ *
+ * This runs once per line of every hunk larger than a packet, so it allocates nothing per line: the
+ * queue and its index of old-side lines are arrays with moving heads (compacted now and then), the
+ * trailing context a line would need is measured in place, and a piece remembers only how many of
+ * those old lines it takes; they are looked up when the piece is closed.
  */
 export class HunkSplitter {
   /** Line-count change of the lines that could not be placed (their piece is missing). */
   droppedDelta = 0;
   private oldIdx = 0;
   private newIdx = 0;
-  /** The last new-side lines seen, as context (lead of the next piece). */
-  private ring: DiffLine[] = [];
+  /** The last new-side lines seen, as context (lead of the next piece): a ring of CONTEXT_LINES. */
+  private readonly ring: (DiffLine | undefined)[] = [undefined, undefined, undefined];
+  private ringNext = 0;
+  private ringSize = 0;
   private piece: Piece | undefined;
   private dropping = false;
   private readonly oldFirst: number;
@@ -46,18 +53,21 @@ export class HunkSplitter {
   private queue: DiffLine[] = [];
   private queueHead = 0;
   private queueBytes = 0;
-  /** Queue indices of old-side lines, in order (a deque with its own head). */
+  /** Sequence number (lines added so far) of queue[0]. */
+  private queueBase = 0;
+  /** Sequence numbers of the queued old-side lines, in order; oldAt[0] is old-side line `oldBase`. */
   private oldAt: number[] = [];
   private oldHead = 0;
+  private oldBase = 0;
 
   add(l: DiffLine): void {
     if (this.dropping) {
       this.droppedDelta += l.kind === ADDED ? 1 : l.kind === DELETED ? -1 : 0;
       return;
     }
-    if (l.kind !== ADDED) this.oldAt.push(this.queue.length);
+    if (l.kind !== ADDED) this.oldAt.push(this.queueBase + this.queue.length);
     this.queue.push(l);
-    this.queueBytes += l.bytes.length;
+    this.queueBytes += l.end - l.start;
     this.drain(false);
   }
 
@@ -72,21 +82,16 @@ export class HunkSplitter {
     while (this.queueHead < this.queue.length) {
       const i = this.queueHead;
       const l = this.queue[i] as DiffLine;
-      while (this.oldHead < this.oldAt.length && (this.oldAt[this.oldHead] as number) <= i) this.oldHead++;
+      const seq = this.queueBase + i;
+      while (this.oldHead < this.oldAt.length && (this.oldAt[this.oldHead] as number) <= seq) this.oldHead++;
       const known = this.oldAt.length - this.oldHead;
-      let trail: (n: number) => TrailLine[];
-      if (known >= CONTEXT_LINES || final) {
-        trail = (n) => {
-          const out: TrailLine[] = [];
-          for (let j = this.oldHead; j < this.oldAt.length && out.length < n; j++) out.push(this.queue[this.oldAt[j] as number] as DiffLine);
-          return out;
-        };
-      } else if (this.queueBytes > LOOKAHEAD) {
-        trail = (n) => this.trailFromBlob(this.oldIdx + (l.kind !== ADDED ? 1 : 0), n);
-      } else return;
+      let fromBlob: boolean;
+      if (known >= CONTEXT_LINES || final) fromBlob = false;
+      else if (this.queueBytes > LOOKAHEAD) fromBlob = true;
+      else return;
       this.queueHead++;
-      this.queueBytes -= l.bytes.length;
-      this.place(l, trail);
+      this.queueBytes -= l.end - l.start;
+      this.place(l, fromBlob);
       if (this.dropping) {
         for (let j = this.queueHead; j < this.queue.length; j++) {
           const d = this.queue[j] as DiffLine;
@@ -94,42 +99,66 @@ export class HunkSplitter {
         }
         this.queueHead = this.queue.length;
       }
-      if (this.queueHead > 4096 && this.queueHead * 2 > this.queue.length) this.compact();
+      if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) this.compact();
     }
-    this.compact();
   }
 
+  /** Drops placed lines from the queue (never the ones a piece may still take as trailing context). */
   private compact(): void {
     const h = this.queueHead;
-    if (h === 0) return;
     this.queue = this.queue.slice(h);
-    this.oldAt = this.oldAt.slice(this.oldHead).map((j) => j - h);
-    this.oldHead = 0;
+    this.queueBase += h;
     this.queueHead = 0;
+    const o = this.oldHead;
+    this.oldAt = this.oldAt.slice(o);
+    this.oldBase += o;
+    this.oldHead = 0;
   }
 
-  private place(l: DiffLine, trailOf: (n: number) => TrailLine[]): void {
+  /** Byte length, as a context line, of queued old-side line number `m` after the current line. */
+  private queuedOldLength(m: number): number {
+    const l = this.queue[(this.oldAt[this.oldHead + m] as number) - this.queueBase] as DiffLine;
+    return l.end - l.start;
+  }
+
+  private place(l: DiffLine, fromBlob: boolean): void {
+    const len = l.end - l.start;
     for (;;) {
       this.piece ??= this.openPiece();
       const p = this.piece;
       const runAfter = l.kind === CONTEXT ? p.trailingContext + 1 : 0;
       // Trailing context: up to three old lines after the cut, at least one unless the body already
       // ends with context or the old file ends there (git apply then anchors the hunk at the end).
-      const candidates = runAfter >= CONTEXT_LINES ? [] : trailOf(CONTEXT_LINES - runAfter);
-      const required = runAfter === 0 && candidates.length > 0 ? 1 : 0;
-      const room = p.space - p.fixed - p.bodyBytes - l.bytes.length;
+      const want = runAfter >= CONTEXT_LINES ? 0 : CONTEXT_LINES - runAfter;
+      let blob: TrailLine[] | undefined;
+      let available: number;
+      if (want === 0) available = 0;
+      else if (fromBlob) {
+        blob = this.trailFromBlob(this.oldIdx + (l.kind !== ADDED ? 1 : 0), want);
+        available = blob.length;
+      } else available = Math.min(want, this.oldAt.length - this.oldHead);
+      const required = runAfter === 0 && available > 0 ? 1 : 0;
+      const room = p.space - p.fixed - p.bodyBytes - len;
       let trailBytes = 0;
       let k = 0;
-      while (k < candidates.length && trailBytes + trailLength(candidates[k] as TrailLine) <= room) trailBytes += trailLength(candidates[k++] as TrailLine);
+      while (k < available) {
+        const t = blob ? trailLength(blob[k] as TrailLine) : this.queuedOldLength(k);
+        if (trailBytes + t > room) break;
+        trailBytes += t;
+        k++;
+      }
       if (room >= 0 && k >= required) {
-        p.body.push(l.bytes);
-        p.bodyBytes += l.bytes.length;
+        p.body.push(l);
+        p.bodyBytes += len;
         if (l.kind !== ADDED) p.old++;
         if (l.kind !== DELETED) p.new++;
         if (l.kind !== CONTEXT) p.changes++;
         p.trailingContext = runAfter;
-        p.trail = k === candidates.length ? candidates : candidates.slice(0, k);
+        p.trailCount = k;
+        p.trailBlob = blob && k ? blob.slice(0, k) : undefined;
         this.consume(l);
+        // The old-side line number (hunk-local) of the first trailing line, for closePiece.
+        p.trailFrom = this.oldIdx;
         return;
       }
       if (p.body.length) {
@@ -144,7 +173,7 @@ export class HunkSplitter {
       }
       // Not even alone in an empty packet (with the one line of context a cut needs after it).
       this.piece = undefined;
-      this.dropFrom(l, l.bytes.length + (p.fixed - p.lead.reduce((n, b) => n + b.length, 0)) <= p.space);
+      this.dropFrom(l, len + (p.fixed - p.leadBytes) <= p.space);
       return;
     }
   }
@@ -153,8 +182,9 @@ export class HunkSplitter {
     if (l.kind !== ADDED) this.oldIdx++;
     if (l.kind !== DELETED) {
       this.newIdx++;
-      this.ring.push(l);
-      if (this.ring.length > CONTEXT_LINES) this.ring.shift();
+      this.ring[this.ringNext] = l;
+      this.ringNext = (this.ringNext + 1) % CONTEXT_LINES;
+      if (this.ringSize < CONTEXT_LINES) this.ringSize++;
     }
   }
 
@@ -164,8 +194,8 @@ export class HunkSplitter {
     // Lead context: the new lines just before the cut, as many as fit in an eighth of the room.
     const lead: Buffer[] = [];
     let leadBytes = 0;
-    for (let i = this.ring.length - 1; i >= 0; i--) {
-      const b = asContext(this.ring[i] as DiffLine);
+    for (let i = 1; i <= this.ringSize; i++) {
+      const b = asContext(this.ring[(this.ringNext - i + CONTEXT_LINES) % CONTEXT_LINES] as DiffLine);
       if (leadBytes + b.length > space / 8) break;
       lead.unshift(b);
       leadBytes += b.length;
@@ -174,6 +204,7 @@ export class HunkSplitter {
     return {
       startNew: this.newIdx,
       lead,
+      leadBytes,
       fixed: headerMax + leadBytes,
       space,
       body: [],
@@ -182,8 +213,21 @@ export class HunkSplitter {
       new: 0,
       changes: 0,
       trailingContext: 0,
-      trail: [],
+      trailCount: 0,
+      trailFrom: 0,
+      trailBlob: undefined,
     };
+  }
+
+  /** The trailing context the piece's last line was placed with. */
+  private trailOf(p: Piece): Buffer[] {
+    if (p.trailBlob) return p.trailBlob.map(trailBytes);
+    const out: Buffer[] = [];
+    for (let m = 0; m < p.trailCount; m++) {
+      const seq = this.oldAt[p.trailFrom + m - this.oldBase] as number;
+      out.push(asContext(this.queue[seq - this.queueBase] as DiffLine));
+    }
+    return out;
   }
 
   private closePiece(final = false): void {
@@ -194,12 +238,13 @@ export class HunkSplitter {
     const lead = p.lead.length;
     const first = this.newFirst + p.startNew - lead - this.shift;
     const sectionDelta = this.file.sectionOpen() && !final ? this.file.sectionDelta : 0;
-    const oldCount = lead + p.old + p.trail.length;
-    const newCount = lead + p.new + p.trail.length;
+    const oldCount = lead + p.old + p.trailCount;
+    const newCount = lead + p.new + p.trailCount;
     const header = hunkHeader(first - sectionDelta, oldCount, first, newCount, this.h.heading);
-    const parts = [header, ...p.lead];
+    const parts: Slice[] = [sliceOf(header)];
+    for (const b of p.lead) parts.push(sliceOf(b));
     for (const b of p.body) parts.push(b);
-    for (const t of p.trail) parts.push(trailBytes(t));
+    for (const t of this.trailOf(p)) parts.push(sliceOf(t));
     this.file.writeInSection(parts, p.new - p.old, final);
   }
 
@@ -216,8 +261,8 @@ export class HunkSplitter {
     this.droppedDelta += l.kind === ADDED ? 1 : l.kind === DELETED ? -1 : 0;
     const side = l.kind === DELETED ? `old line ${this.oldFirst + this.oldIdx}` : `new line ${this.newFirst + this.newIdx}`;
     const why = fitsAlone
-      ? `${side} (${l.bytes.length} bytes) and the old line after it, which a cut there needs as context, do not fit together in a packet of ${this.ctx.store.budget} bytes (after the packet header)`
-      : `${side} is ${l.bytes.length} bytes, more than fits in a packet of ${this.ctx.store.budget} bytes (after the packet header)`;
+      ? `${side} (${l.end - l.start} bytes) and the old line after it, which a cut there needs as context, do not fit together in a packet of ${this.ctx.store.budget} bytes (after the packet header)`
+      : `${side} is ${l.end - l.start} bytes, more than fits in a packet of ${this.ctx.store.budget} bytes (after the packet header)`;
     this.file.recordOmission(
       `${why}; ` + `the rest of hunk @@ -${this.h.oldStart},${this.h.oldCount} +${this.h.newStart},${this.h.newCount} @@ from that line is not in the packets`,
     );
@@ -227,16 +272,21 @@ export class HunkSplitter {
 interface Piece {
   startNew: number;
   lead: Buffer[];
+  leadBytes: number;
   /** Header allowance plus lead bytes. */
   fixed: number;
   space: number;
-  body: Buffer[];
+  body: DiffLine[];
   bodyBytes: number;
   old: number;
   new: number;
   changes: number;
   trailingContext: number;
-  trail: TrailLine[];
+  /** How many old lines after the last body line the piece ends with, from old-side line `trailFrom`. */
+  trailCount: number;
+  trailFrom: number;
+  /** Those lines, when they came from the old blob rather than the queue. */
+  trailBlob: TrailLine[] | undefined;
 }
 
 /** An old line after a cut: from the diff (context or deleted) or from the old blob. */
@@ -246,7 +296,7 @@ const MARKER_BYTES = '\n\\ No newline at end of file\n'.length;
 
 /** Its length as a context line, without building it. */
 function trailLength(t: TrailLine): number {
-  return 'kind' in t ? t.bytes.length : 1 + t.bytes.length + (t.noNewline ? MARKER_BYTES : 0);
+  return 'kind' in t ? t.end - t.start : 1 + t.bytes.length + (t.noNewline ? MARKER_BYTES : 0);
 }
 
 function trailBytes(t: TrailLine): Buffer {

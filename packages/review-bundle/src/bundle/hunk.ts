@@ -1,6 +1,6 @@
 /** Hunk headers and context lines for the pieces of a file that the packer writes. */
 
-import { ADDED, CONTEXT, type DiffLine, type FileHeader, type HunkHeader } from '../diff/parse.js';
+import { ADDED, CONTEXT, type DiffLine, type FileHeader, type HunkHeader, sliceBytes } from '../diff/parse.js';
 import { quotePath } from '../git/quote.js';
 
 /** Position (1-based) of a hunk's first line on each side; a 0-count side names the line before. */
@@ -20,8 +20,8 @@ export function hunkHeader(oldFirst: number, oldCount: number, newFirst: number,
 
 /** The same line as context (` content`), keeping its "\ No newline" marker. */
 export function asContext(line: DiffLine): Buffer {
-  if (line.kind === CONTEXT) return line.bytes;
-  const b = Buffer.from(line.bytes);
+  if (line.kind === CONTEXT) return sliceBytes(line);
+  const b = Buffer.from(sliceBytes(line));
   b[0] = CONTEXT;
   return b;
 }

@@ -1,35 +1,40 @@
 /**
- * Packet bodies on disk while the diff streams through, one after another in a single spool file
- * (creating a file per packet costs more than writing it). A packet is filled up to its budget —
- * the size cap less the room kept for its prose header, written at the end when the total is
- * known — and never beyond: a write that would overflow is a bug and throws rather than produce a
- * packet larger than the cap.
+ * The packet being filled, in memory, and the hand-off of each full one to its writer. A packet is
+ * filled up to its budget — the size cap less the room kept for its prose header — and never beyond:
+ * a write that would overflow is a bug and throws rather than produce a packet larger than the cap.
+ *
+ * Memory: one packet buffer (the cap) is filled; a full packet is passed on whole and written while
+ * the next one fills. The prose goes into room kept at the front of the same buffer, so the writer
+ * gets the packet as one contiguous slice (one write, one digest, one deflate call).
  */
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
 
-const FLUSH_BYTES = 256 * 1024;
+import type { Slice } from '../diff/parse.js';
+
+/** Receives each finished packet, in order, exactly once. */
+export interface PacketSink {
+  /** `data` is the whole packet (prose + body); `last` is true only for the final one. */
+  packet(index: number, data: Buffer, last: boolean): void;
+}
 
 export class PacketStore {
   /** Packets opened so far; the current one is number `count` (1-based). */
   count = 0;
-  /** Body bytes per packet (index 0 = packet 1); bodies lie back to back in the spool. */
-  readonly sizes: number[] = [];
   /** Which file wrote last into the current packet (a file's section continues only if it did). */
   owner: number | undefined;
-  readonly file: string;
   private size = 0;
-  private fd: number;
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  private buf: Buffer | undefined;
+  /** A full packet not yet handed on: whether it is the last is known only once the next one is used. */
+  private held: { index: number; buf: Buffer; size: number } | undefined;
 
   constructor(
-    dir: string,
     readonly budget: number,
-  ) {
-    this.file = join(dir, 'packets.spool');
-    this.fd = openSync(this.file, 'wx+', 0o600);
-  }
+    /** Bytes kept in front of every body for the prose (at least its longest form). */
+    private readonly reserve: number,
+    private readonly prose: (index: number, last: boolean) => Buffer,
+    private readonly sink: PacketSink,
+    /** A buffer for the next packet (it is handed on whole, so never a slice of a shared pool). */
+    private readonly alloc: (size: number) => Buffer = (size) => Buffer.allocUnsafeSlow(size),
+  ) {}
 
   /** Bytes that still fit in the current packet (0 when none is open). */
   remaining(): number {
@@ -46,63 +51,65 @@ export class PacketStore {
       this.owner = undefined;
       return;
     }
+    if (this.buf) this.held = { index: this.count, buf: this.buf, size: this.size };
     this.count++;
     this.size = 0;
     this.owner = undefined;
-    this.sizes.push(0);
+    this.buf = this.alloc(this.reserve + this.budget);
   }
 
-  write(owner: number, parts: Buffer[]): void {
+  write(owner: number, parts: Slice[]): void {
     let n = 0;
-    for (const p of parts) n += p.length;
+    for (const p of parts) n += p.end - p.start;
     if (this.count === 0 || this.size + n > this.budget) {
       throw new Error(`internal error: ${n} bytes do not fit in packet ${this.count} (${this.size} of ${this.budget} used)`);
     }
-    for (const p of parts) this.pending.push(p);
-    this.pendingBytes += n;
+    if (this.held) this.release(false);
+    const buf = this.buf as Buffer;
+    let at = this.reserve + this.size;
+    // Consecutive lines of one chunk are one range: copy runs, not lines.
+    let src: Buffer | undefined;
+    let from = 0;
+    let to = 0;
+    for (const p of parts) {
+      if (p.src === src && p.start === to) {
+        to = p.end;
+        continue;
+      }
+      if (src) {
+        buf.set(src.subarray(from, to), at);
+        at += to - from;
+      }
+      src = p.src;
+      from = p.start;
+      to = p.end;
+    }
+    if (src) buf.set(src.subarray(from, to), at);
     this.size += n;
-    this.sizes[this.count - 1] = this.size;
     this.owner = owner;
-    if (this.pendingBytes >= FLUSH_BYTES) this.flush();
   }
 
-  /** Ends writing; drops a last packet that stayed empty. */
+  /** Ends writing: hands on the last packet; drops a last packet that stayed empty. */
   finish(): void {
-    this.flush();
     if (this.count > 0 && this.size === 0) {
-      this.sizes.pop();
       this.count--;
+      this.buf = undefined;
     }
-  }
-
-  /** Calls `each` with packet `n`'s body in chunks (after finish). */
-  readBody(n: number, each: (chunk: Buffer) => void): void {
-    let offset = 0;
-    for (let i = 0; i < n - 1; i++) offset += this.sizes[i] as number;
-    let left = this.sizes[n - 1] as number;
-    while (left > 0) {
-      const chunk = Buffer.allocUnsafe(Math.min(left, 1024 * 1024));
-      const got = readSync(this.fd, chunk, 0, chunk.length, offset);
-      if (got <= 0) throw new Error(`internal error: packet ${n} is short in the spool`);
-      each(chunk.subarray(0, got));
-      offset += got;
-      left -= got;
+    if (this.held) this.release(true);
+    else if (this.buf) {
+      this.held = { index: this.count, buf: this.buf, size: this.size };
+      this.release(true);
     }
+    this.buf = undefined;
   }
 
-  close(): void {
-    if (this.fd === -1) return;
-    closeSync(this.fd);
-    this.fd = -1;
-  }
-
-  private flush(): void {
-    if (!this.pending.length) return;
-    // One copy into a single buffer is cheaper than a writev of thousands of line-sized pieces.
-    const all = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending, this.pendingBytes);
-    let off = 0;
-    while (off < all.length) off += writeSync(this.fd, all, off, all.length - off);
-    this.pending = [];
-    this.pendingBytes = 0;
+  private release(last: boolean): void {
+    const h = this.held as NonNullable<typeof this.held>;
+    this.held = undefined;
+    const prose = this.prose(h.index, last);
+    if (prose.length > this.reserve) throw new Error(`internal error: the prose of packet ${h.index} is longer than the room kept for it`);
+    const start = this.reserve - prose.length;
+    h.buf.set(prose, start);
+    this.sink.packet(h.index, h.buf.subarray(start, this.reserve + h.size), last);
   }
 }

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { OpenclawError } from '@openclaw/policy';
 import type { AssembleStats, BundleAssembler, BundleTap, CoverageEntry } from './assemble.js';
-import type { PacketStore } from './packets.js';
-import { TarGzWriter } from './tar.js';
-import { bundleProse, howToPaste, type PacketListing, packetProse, type RangeInfo, readme } from './texts.js';
+import type { PacketWriter } from './packet-writer.js';
+import { deflatePiece, EntryOrder, tarHeader, tarPadding } from './tar.js';
+import { bundleProse, howToPaste, type PacketListing, type RangeInfo, readme } from './texts.js';
 
 export const ARCHIVE_NAME = 'ORB_REVIEW_PACKETS.tar.gz';
 export const PATCH_NAME = 'review_bundle.patch';
@@ -63,7 +63,8 @@ export interface PublishInput {
   range: RangeInfo;
   toRef: string;
   stamp: string;
-  store: PacketStore;
+  /** Has written the packets (when they are published) while the diff streamed. */
+  writer: PacketWriter;
   tap: BundleTap;
   assembler: BundleAssembler;
   coverageFile: string;
@@ -78,7 +79,7 @@ export interface PublishInput {
 
 export async function publishBundle(p: PublishInput): Promise<Artifact> {
   const final = join(p.staging, 'final');
-  mkdirSync(final);
+  mkdirSync(final, { recursive: true });
   const exceeded = p.tap.exceeded;
   const usePackets = exceeded || p.forced;
   const warnings: string[] = [];
@@ -149,54 +150,33 @@ function concatFiles(out: string, heads: Buffer[], files: string[]): string {
 }
 
 /**
- * The packets, HOW_TO_PASTE.txt, the README and the archive in one pass: each packet body is read
- * once from the spool and goes to its final file, its digest and the archive at the same time.
+ * HOW_TO_PASTE.txt, the README and the archive, once the packets are written: the packet files,
+ * their digests and their compressed pieces were made while the diff streamed (see PacketWriter);
+ * what is left is the entries that name the total and must come first in the archive.
  */
 async function writePackets(p: PublishInput, final: string): Promise<SizeCapMeta> {
-  const n = p.store.count;
-  const width = Math.max(3, String(n).length);
+  const packets = await p.writer.finish();
+  const n = packets.length;
   const dirRel = `review_packets/${p.stamp}`;
   const dir = join(final, dirRel);
   mkdirSync(dir, { recursive: true });
-  const prose = (i: number) => Buffer.from(packetProse(i, n, p.range));
-  const listing = Array.from({ length: n }, (_, k) => ({
-    name: `packet_${String(k + 1).padStart(width, '0')}.txt`,
-    bytes: prose(k + 1).length + (p.store.sizes[k] as number),
-  }));
-  for (const pk of listing)
-    if (pk.bytes > p.range.cap) throw new Error(`internal error: ${pk.name} would be ${pk.bytes} bytes, over the cap of ${p.range.cap}`);
-  const howTo = Buffer.from(howToPaste(p.range, dirRel, listing, p.assembler.stats.skipped, p.assembler.stats.partial));
+  for (const pk of packets) if (pk.bytes > p.range.cap) throw new Error(`internal error: ${pk.name} is ${pk.bytes} bytes, over the cap of ${p.range.cap}`);
+  const howTo = Buffer.from(howToPaste(p.range, dirRel, packets, p.assembler.stats.skipped, p.assembler.stats.partial));
   const readmeText = Buffer.from(readme(p.range, dirRel, n, ARCHIVE_NAME));
   writeFileSync(join(dir, 'HOW_TO_PASTE.txt'), howTo);
   writeFileSync(join(final, README_NAME), readmeText);
-  const archive = join(final, ARCHIVE_NAME);
-  const tar = new TarGzWriter(archive, p.mtime);
-  await tar.file(README_NAME, readmeText);
-  await tar.dir('review_packets/');
-  await tar.dir(`${dirRel}/`);
-  await tar.file(`${dirRel}/HOW_TO_PASTE.txt`, howTo);
-  const packets: PacketListing[] = [];
-  for (const [k, pk] of listing.entries()) {
-    const hash = createHash('sha256');
-    const fd = openSync(join(dir, pk.name), 'wx', 0o644);
-    try {
-      await tar.begin(`${dirRel}/${pk.name}`, pk.bytes);
-      const chunks: Buffer[] = [prose(k + 1)];
-      p.store.readBody(k + 1, (c) => chunks.push(c));
-      for (const c of chunks) {
-        writeSync(fd, c);
-        hash.update(c);
-        await tar.data(c);
-      }
-      await tar.end();
-    } finally {
-      closeSync(fd);
-    }
-    packets.push({ ...pk, sha256: hash.digest('hex') });
-  }
-  await tar.close();
-  const archiveSha = createHash('sha256');
-  for await (const c of createReadStream(archive)) archiveSha.update(c as Buffer);
+  const order = new EntryOrder();
+  const head: Buffer[] = [];
+  const entry = (name: string, content?: Buffer) => {
+    order.next(name);
+    head.push(tarHeader(name, content?.length ?? 0, content === undefined, p.mtime));
+    if (content) head.push(content, tarPadding(content.length));
+  };
+  entry(README_NAME, readmeText);
+  entry('review_packets/');
+  entry(`${dirRel}/`);
+  entry(`${dirRel}/HOW_TO_PASTE.txt`, howTo);
+  const archiveSha = p.writer.writeArchive(join(final, ARCHIVE_NAME), deflatePiece(head), order);
   // One digest for the packets in order, without hashing their bytes twice: sha256 of the list
   // of `<name> <sha256>` lines (size_cap_meta.json has each packet's own digest).
   p.packetsSha256 = createHash('sha256')
@@ -210,11 +190,11 @@ async function writePackets(p: PublishInput, final: string): Promise<SizeCapMeta
     stamp: p.stamp,
     review_packets_dir: dirRel,
     review_packets_archive: ARCHIVE_NAME,
-    archive_sha256: archiveSha.digest('hex'),
+    archive_sha256: archiveSha,
     how_to_paste: `${dirRel}/HOW_TO_PASTE.txt`,
     readme: README_NAME,
     packet_count: n,
-    packets,
+    packets: packets.map((pk): PacketListing => ({ name: pk.name, bytes: pk.bytes, sha256: pk.sha256 })),
   };
 }
 

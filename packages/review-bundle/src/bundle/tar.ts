@@ -1,13 +1,19 @@
 /**
- * A deterministic .tar.gz, written as a stream: ustar entries in the order given (the caller sorts
- * them and the writer checks it), owner 0:0 with empty user/group names, fixed modes, one fixed
- * mtime, gzip without a timestamp or file name. Same entries and bytes → the same archive, byte
- * for byte. Compression runs on libuv's thread pool while the caller produces the next entry.
+ * A deterministic .tar.gz assembled from pieces compressed independently: ustar entries in the order
+ * given (the caller sorts them and the writer checks it), owner 0:0 with empty user/group names,
+ * fixed modes, one fixed mtime, gzip without a timestamp or file name. Same entries and bytes → the
+ * same archive, byte for byte.
+ *
+ * Each piece is raw deflate from a fresh compressor, ended with a sync flush (byte-aligned, not
+ * final, no reference to earlier data), so pieces concatenate into one valid deflate stream (what
+ * pigz does). That lets each packet be compressed on the thread pool as soon as it is full, while
+ * the entries that must come first in the archive (README, HOW_TO_PASTE.txt) are compressed last.
+ * The gzip trailer's CRC-32 is combined from the pieces' CRCs.
  */
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
-import { createGzip, type Gzip, type ZlibOptions } from 'node:zlib';
+import { constants, crc32, deflateRawSync } from 'node:zlib';
+
+/** Level 1: diffs compress well even so, and the archive must not dominate the run's time. */
+export const DEFLATE_LEVEL = 1;
 
 function octal(n: number, width: number): string {
   return `${n.toString(8).padStart(width - 1, '0')}\0`;
@@ -40,68 +46,97 @@ export function tarHeader(name: string, size: number, dir: boolean, mtime: numbe
   return h;
 }
 
-export class TarGzWriter {
-  private readonly gzip: Gzip;
-  private readonly done: Promise<void>;
-  private last = '';
-  private open: { name: string; left: number; size: number } | undefined;
+/** The zero bytes that round an entry of `size` bytes up to a 512-byte block. */
+export function tarPadding(size: number): Buffer {
+  return Buffer.alloc(size % 512 ? 512 - (size % 512) : 0);
+}
 
-  constructor(
-    out: string,
-    private readonly mtime: number,
-  ) {
-    // Level 1: diffs compress well even so, and the archive must not dominate the run's time. An
-    // 8 MB buffer lets the packets be written while the thread pool compresses the ones before.
-    // zlib streams take Transform options too; @types/node's ZlibOptions does not list them.
-    this.gzip = createGzip({ level: 1, ...({ writableHighWaterMark: 8 * 1024 * 1024 } as ZlibOptions) });
-    this.done = pipeline(this.gzip, createWriteStream(out, { flags: 'wx', mode: 0o644 }));
-    this.done.catch(() => {});
+/** The end of a tar archive: two zero blocks. */
+export const TAR_END = Buffer.alloc(1024);
+
+/** Options of a piece: raw deflate, ended by a sync flush unless it is the final piece. */
+export function pieceOptions(final: boolean) {
+  return { level: DEFLATE_LEVEL, finishFlush: final ? constants.Z_FINISH : constants.Z_SYNC_FLUSH };
+}
+
+/** One uncompressed part of the stream as the archive records it. */
+export interface Piece {
+  /** Compressed bytes. */
+  deflated: Buffer;
+  /** CRC-32 and length of the uncompressed bytes. */
+  crc: number;
+  length: number;
+}
+
+/** Compresses `parts` (in order) as one piece, on this thread. */
+export function deflatePiece(parts: Buffer[], final = false): Piece {
+  const raw = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+  return { deflated: deflateRawSync(raw, pieceOptions(final)), crc: crc32(raw), length: raw.length };
+}
+
+// CRC-32 combination (zlib's crc32_combine): the CRC of A‖B from CRC(A), CRC(B) and |B|, by
+// multiplying in GF(2) modulo the CRC polynomial.
+const POLY = 0xedb88320;
+
+function multModP(a: number, b: number): number {
+  let m = 0x80000000;
+  let p = 0;
+  let x = b >>> 0;
+  for (;;) {
+    if ((a & m) >>> 0) {
+      p ^= x;
+      if (((a >>> 0) & (m - 1)) === 0) break;
+    }
+    m >>>= 1;
+    x = x & 1 ? (x >>> 1) ^ POLY : x >>> 1;
   }
+  return p >>> 0;
+}
 
-  async dir(name: string): Promise<void> {
-    this.order(name);
-    await this.push(tarHeader(name, 0, true, this.mtime));
+const X2N: number[] = [];
+{
+  let p = 0x40000000; // x^1
+  X2N.push(p);
+  for (let n = 1; n < 32; n++) {
+    p = multModP(p, p);
+    X2N.push(p);
   }
+}
 
-  async begin(name: string, size: number): Promise<void> {
-    this.order(name);
-    this.open = { name, left: size, size };
-    await this.push(tarHeader(name, size, false, this.mtime));
+/** x^(n·2^k) modulo the polynomial. */
+function x2nModP(n: number, k: number): number {
+  let p = 0x80000000; // x^0
+  let left = n;
+  let j = k;
+  while (left > 0) {
+    if (left % 2) p = multModP(X2N[j & 31] as number, p);
+    left = Math.floor(left / 2);
+    j++;
   }
+  return p;
+}
 
-  async data(chunk: Buffer): Promise<void> {
-    const f = this.open;
-    if (!f || chunk.length > f.left) throw new Error(`tar: more data than announced for ${f?.name}`);
-    f.left -= chunk.length;
-    await this.push(chunk);
-  }
+export function crc32Combine(crcA: number, crcB: number, lengthB: number): number {
+  return (multModP(x2nModP(lengthB, 3), crcA) ^ crcB) >>> 0;
+}
 
-  async end(): Promise<void> {
-    const f = this.open;
-    if (f?.left !== 0) throw new Error(`tar: ${f?.name} is ${f?.left} bytes short`);
-    if (f.size % 512) await this.push(Buffer.alloc(512 - (f.size % 512)));
-    this.open = undefined;
-  }
+/** gzip member header: deflate, no name, no timestamp, "fastest" flag, Unix. */
+export const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 4, 3]);
 
-  async file(name: string, content: Buffer): Promise<void> {
-    await this.begin(name, content.length);
-    await this.data(content);
-    await this.end();
-  }
+export function gzipTrailer(crc: number, length: number): Buffer {
+  const t = Buffer.alloc(8);
+  t.writeUInt32LE(crc >>> 0, 0);
+  t.writeUInt32LE(length % 2 ** 32, 4);
+  return t;
+}
 
-  async close(): Promise<void> {
-    await this.push(Buffer.alloc(1024));
-    this.gzip.end();
-    await this.done;
-  }
+/** Checks that tar entry names come in strictly increasing byte order. */
+export class EntryOrder {
+  private last: Buffer | undefined;
 
-  private order(name: string): void {
-    if (Buffer.compare(Buffer.from(this.last), Buffer.from(name)) >= 0 && this.last !== '') throw new Error(`tar: ${name} is out of order after ${this.last}`);
-    this.last = name;
-  }
-
-  /** Writes with backpressure, so memory holds at most the stream's buffer, not the archive. */
-  private async push(b: Buffer): Promise<void> {
-    if (!this.gzip.write(b)) await Promise.race([once(this.gzip, 'drain'), this.done]);
+  next(name: string): void {
+    const b = Buffer.from(name);
+    if (this.last && Buffer.compare(this.last, b) >= 0) throw new Error(`tar: ${name} is out of order after ${this.last.toString()}`);
+    this.last = b;
   }
 }

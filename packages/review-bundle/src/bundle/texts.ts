@@ -11,15 +11,19 @@ export interface RangeInfo {
 const short = (sha: string) => (sha === EMPTY_TREE ? 'the empty tree' : sha.slice(0, 12));
 
 /**
- * The prose at the top of packet `i` of `n`, before its first `diff --git` line (git apply skips it).
+ * The prose at the top of packet `i`, before its first `diff --git` line (git apply skips it). It
+ * does not name the total: a packet is written as soon as it is full, before the total is known.
+ * Only the last one, written at the end, says "i of i"; HOW_TO_PASTE.txt gives the total up front.
  * Its length is bounded (no file names), so the packer keeps room for it: see packetProseReserve.
  */
-export function packetProse(i: number, n: number, r: RangeInfo): string {
+export function packetProse(i: number, last: boolean, r: RangeInfo): string {
   return (
-    `# openclaw review packet ${i} of ${n} (size cap ${r.cap} bytes)\n` +
+    (last
+      ? `# openclaw review packet ${i} of ${i}, the last one (size cap ${r.cap} bytes)\n`
+      : `# openclaw review packet ${i}, more follow; the last one says so (size cap ${r.cap} bytes)\n`) +
     `# range ${r.since}..${r.to}\n` +
-    `# Paste the packets in order, one per message, and review only after packet ${n}. Lines before the\n` +
-    `# first "diff --git" are notes; the rest is a patch: \`git apply\` packets 1..${n} in order on a\n` +
+    '# Paste the packets in order, one per message, and review only after the last one. Lines before\n' +
+    '# the first "diff --git" are notes; the rest is a patch: `git apply` the packets in order on a\n' +
     `# checkout of ${short(r.since)} gives ${short(r.to)}. A file cut between packets continues under its own header.\n` +
     '\n'
   );
@@ -27,7 +31,7 @@ export function packetProse(i: number, n: number, r: RangeInfo): string {
 
 /** Room kept in every packet for its prose (numbers of up to nine digits). */
 export function packetProseReserve(r: RangeInfo): number {
-  return Buffer.byteLength(packetProse(999_999_999, 999_999_999, r));
+  return Math.max(Buffer.byteLength(packetProse(999_999_999, true, r)), Buffer.byteLength(packetProse(999_999_999, false, r)));
 }
 
 export function bundleProse(r: RangeInfo): string {
@@ -59,7 +63,7 @@ export function howToPaste(r: RangeInfo, dir: string, packets: PacketSize[], not
     '',
     'For a reviewer in a chat (a person or a model):',
     `  1. Say first: "I will paste ${n} packet${n === 1 ? '' : 's'} of one change. Reply only OK until the last one, then review it all."`,
-    '  2. Paste each packet whole, in order, one per message. Each names its number and the total.',
+    '  2. Paste each packet whole, in order, one per message. Each names its number; the last says it is the last.',
     '  3. After the last packet, ask for the review (blockers first, with file and line).',
     '',
     'To check that the packets are the change (text files):',

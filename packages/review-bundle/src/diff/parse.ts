@@ -37,10 +37,27 @@ export const CONTEXT = 0x20;
 export const DELETED = 0x2d;
 export const ADDED = 0x2b;
 
-export interface DiffLine {
+/** Bytes `src[start, end)`: a range of a chunk as read, kept without making a Buffer of its own. */
+export interface Slice {
+  src: Buffer;
+  start: number;
+  end: number;
+}
+
+export function sliceOf(b: Buffer): Slice {
+  return { src: b, start: 0, end: b.length };
+}
+
+export function sliceBytes(s: Slice): Buffer {
+  return s.src.subarray(s.start, s.end);
+}
+
+/**
+ * One line of a hunk. Its patch text (prefix, content, '\n', and the "\ No newline" marker line if
+ * any) is the slice; lines are the bulk of a diff, so they are plain objects over the chunk read.
+ */
+export interface DiffLine extends Slice {
   kind: typeof CONTEXT | typeof DELETED | typeof ADDED;
-  /** The patch text of the line: prefix, content, '\n', and the "\ No newline" marker line if any. */
-  bytes: Buffer;
   noNewline: boolean;
 }
 
@@ -56,11 +73,13 @@ export class DiffFormatError extends Error {}
 
 const HUNK_RE = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@(.*)$/;
 
-function startsWith(line: Buffer, prefix: string): boolean {
-  if (line.length < prefix.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (line[i] !== prefix.charCodeAt(i)) return false;
+function startsWith(src: Buffer, start: number, end: number, prefix: string): boolean {
+  if (end - start < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (src[start + i] !== prefix.charCodeAt(i)) return false;
   return true;
 }
+
+const SPACE_NEWLINE = Buffer.from(' \n');
 
 function text(line: Buffer): string {
   return line.toString('latin1').replace(/\r?\n$/, '');
@@ -76,19 +95,18 @@ export class DiffParser {
 
   constructor(private readonly sink: DiffSink) {}
 
-  line(line: Buffer): void {
+  /** The next line of the diff: `src[start, end)`, ending with its '\n' (unless it is the last). */
+  line(src: Buffer, start: number, end: number): void {
     if (this.state === 'hunk') {
-      const c = line[0];
+      const c = src[start];
       if (c === 0x5c /* \ No newline at end of file */) {
-        this.marker(line);
+        this.marker(src, start, end);
         return;
       }
       this.flushPending();
       let kind: DiffLine['kind'];
-      let bytes = line;
-      if (c === CONTEXT || (line.length === 1 && c === 10)) {
+      if (c === CONTEXT || (end - start === 1 && c === 10)) {
         kind = CONTEXT;
-        if (c === 10) bytes = Buffer.from(' \n');
         this.oldLeft--;
         this.newLeft--;
       } else if (c === DELETED) {
@@ -97,28 +115,30 @@ export class DiffParser {
       } else if (c === ADDED) {
         kind = ADDED;
         this.newLeft--;
-      } else throw new DiffFormatError(`unexpected line in a hunk: ${JSON.stringify(text(line).slice(0, 80))}`);
+      } else throw new DiffFormatError(`unexpected line in a hunk: ${JSON.stringify(text(src.subarray(start, end)).slice(0, 80))}`);
       if (this.oldLeft < 0 || this.newLeft < 0) throw new DiffFormatError('hunk longer than its header says');
-      this.pending = { kind, bytes, noNewline: false };
+      // A blank context line may come without its space (diff.suppressBlankEmpty): put it back.
+      this.pending = c === 10 ? { src: SPACE_NEWLINE, start: 0, end: 2, kind, noNewline: false } : { src, start, end, kind, noNewline: false };
       if (this.oldLeft === 0 && this.newLeft === 0) this.state = 'between';
       return;
     }
-    if (this.state === 'between' && line[0] === 0x5c) {
-      this.marker(line);
+    if (this.state === 'between' && src[start] === 0x5c) {
+      this.marker(src, start, end);
       return;
     }
     if (this.state === 'between') {
       this.flushPending();
       this.endHunk();
     }
-    if (startsWith(line, 'diff --git ')) {
+    const line = src.subarray(start, end);
+    if (startsWith(src, start, end, 'diff --git ')) {
       this.endFile();
       this.header = [line];
       this.state = 'header';
       return;
     }
     if (this.state === 'start') throw new DiffFormatError(`expected "diff --git", got ${JSON.stringify(text(line).slice(0, 80))}`);
-    if (startsWith(line, '@@ ')) {
+    if (startsWith(src, start, end, '@@ ')) {
       if (this.state === 'header') this.sink.fileStart(parseHeader(this.header));
       this.header = [];
       const m = HUNK_RE.exec(text(line));
@@ -155,9 +175,11 @@ export class DiffParser {
     this.state = 'start';
   }
 
-  private marker(line: Buffer): void {
-    if (!this.pending) throw new DiffFormatError('"\\ No newline at end of file" without a line before it');
-    this.pending = { ...this.pending, bytes: Buffer.concat([this.pending.bytes, line]), noNewline: true };
+  private marker(src: Buffer, start: number, end: number): void {
+    const p = this.pending;
+    if (!p) throw new DiffFormatError('"\\ No newline at end of file" without a line before it');
+    const joined = Buffer.concat([sliceBytes(p), src.subarray(start, end)]);
+    this.pending = { src: joined, start: 0, end: joined.length, kind: p.kind, noNewline: true };
   }
 
   private flushPending(): void {
