@@ -122,3 +122,26 @@ describe('exec run asks a human through the approvals endpoint', () => {
     expect(ledgerTypes(h).some((e) => e.type.startsWith('approval.'))).toBe(false);
   });
 });
+
+describe('exec run prints the output as the command writes it', () => {
+  it('the first line arrives while the command still runs; --json waits for the evidence', async () => {
+    const h = home('version: 1\ntools:\n  exec:\n    host: gateway\n    security: full\n');
+    const script = 'echo early; sleep 2; echo late';
+    const run = start(h, ['exec', 'run', '--', '/bin/sh', '-c', script]);
+    await until('the first line', () => run.stdout === 'early\n');
+    expect(run.child.exitCode).toBeNull();
+    expect(await run.exit).toBe(0);
+    expect(run.stdout).toBe('early\nlate\n');
+    const json = openclaw(['exec', 'run', '--json', '--', '/bin/sh', '-c', 'echo one'], { home: h });
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout).evidence[0].stdout).toBe('one\n');
+  });
+
+  it('output over the cap is neither printed nor kept, and the user is told', () => {
+    const h = home('version: 1\ntools:\n  exec:\n    host: gateway\n    security: full\n    maxOutputChars: 1000\n');
+    const r = openclaw(['exec', 'run', '--', '/bin/sh', '-c', 'head -c 5000 /dev/zero | tr "\\0" a'], { home: h });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('a'.repeat(1000));
+    expect(r.stderr).toMatch(/output over the output cap was neither printed nor kept/);
+  });
+});

@@ -139,6 +139,39 @@ describe('runner: processes', () => {
     expect(r.evidence[1]?.stdout.startsWith('x\noo')).toBe(true);
   });
 
+  it('tells the output as it arrives, before the command ends', async () => {
+    const told: [string, string, number][] = [];
+    const t0 = performance.now();
+    const r = await runPlan(
+      plan([sh('echo early; echo err >&2; sleep 0.6; echo late')], { onOutput: (s, text) => told.push([s, text, performance.now() - t0]) }),
+    );
+    expect(told.map(([s, t]) => [s, t])).toEqual([
+      ['stdout', 'early\n'],
+      ['stderr', 'err\n'],
+      ['stdout', 'late\n'],
+    ]);
+    // "early" was told while the command still slept: well before it ended.
+    expect(told[0]?.[2]).toBeLessThan((r.evidence[0]?.duration_ms ?? 0) - 300);
+  });
+
+  it('tells only what the cap allows, across commands, and only the pipeline’s own stdout', async () => {
+    let told = '';
+    const r = await runPlan(
+      plan([sh('echo piped-away', '|'), sh('cat >/dev/null; head -c 5000 /dev/zero | tr "\\0" a', ';'), sh('echo more')], {
+        maxOutputChars: 1000,
+        onOutput: (_s, t) => (told += t),
+      }),
+    );
+    expect(told).toBe('a'.repeat(1000));
+    expect(r.evidence[1]?.stdout_truncated).toBe(true);
+  });
+
+  it('tells a multi-byte character whole when the pipe splits it between two writes', async () => {
+    let told = '';
+    await runPlan(plan([sh("printf '\\342\\202'; sleep 0.2; printf '\\254 ok'")], { onOutput: (_s, t) => (told += t) }));
+    expect(told).toBe('€ ok');
+  });
+
   it('the child gets exactly the plan’s env', async () => {
     process.env.OPENCLAW_TEST_PARENT_SECRET = 'hunter2';
     try {

@@ -16,7 +16,7 @@ import type { Actor } from '../ledger/record.js';
 import { hostLauncher } from '../runner/host.js';
 import { ledgerEvidence } from '../runner/ledger-evidence.js';
 import { runPlan } from '../runner/run-plan.js';
-import type { CommandEvidence, Launcher, RunResult } from '../runner/types.js';
+import type { CommandEvidence, Launcher, RunPlan, RunResult } from '../runner/types.js';
 import { sandboxLauncher } from '../sandbox/select.js';
 import type { ExecStore } from '../store/types.js';
 import type { ApprovalAnswer, HumanApprover } from './approver.js';
@@ -49,6 +49,8 @@ export interface RunDeps {
   /** `sandbox.image` (docker). */
   sandboxImage?: string | undefined;
   env?: NodeJS.ProcessEnv;
+  /** Told the command's output as it arrives, within the output cap (see `RunPlan.onOutput`). */
+  onOutput?: RunPlan['onOutput'];
 }
 
 export interface RunOutcome {
@@ -218,6 +220,7 @@ export async function governedRun(req: RunRequest, deps: RunDeps): Promise<RunOu
       env: decision.childEnv ?? {},
       timeoutMs: timeoutSec * 1000,
       maxOutputChars: decision.maxOutputChars,
+      ...(deps.onOutput ? { onOutput: deps.onOutput } : {}),
     },
     launcher,
   );

@@ -18,6 +18,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, constants as fsc, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { OutputCapture, TRUNCATION_MARK } from '@openclaw/policy';
 import { hostLauncher } from './host.js';
 import type { CommandEvidence, Launcher, PlannedCommand, RunPlan, RunResult } from './types.js';
@@ -85,6 +86,20 @@ export async function runPlan(plan: RunPlan, launcher: Launcher = hostLauncher):
   let timedOut = false;
   let aborted = false;
   let remaining = plan.maxOutputChars;
+  let toTell = plan.maxOutputChars;
+  /** A listener for one stream of one process: decodes, and tells the plan's listener within its cap. */
+  const teller = (stream: 'stdout' | 'stderr'): ((b: Buffer) => void) | null => {
+    const on = plan.onOutput;
+    if (!on) return null;
+    const decoder = new StringDecoder('utf8');
+    return (b) => {
+      const text = decoder.write(b);
+      if (text === '' || toTell <= 0) return;
+      const told = text.length <= toTell ? text : text.slice(0, toTell);
+      toTell -= told.length;
+      on(stream, told);
+    };
+  };
   const grace = plan.killGraceMs ?? 2000;
 
   const stopAll = () => {
@@ -183,8 +198,10 @@ export async function runPlan(plan: RunPlan, launcher: Launcher = hostLauncher):
     } finally {
       spec.release?.();
     }
-    if (last) child.stdout?.on('data', (b: Buffer) => capture.push('stdout', b));
-    child.stderr?.on('data', (b: Buffer) => capture.push('stderr', b));
+    const tellOut = last ? teller('stdout') : null;
+    const tellErr = teller('stderr');
+    if (last) child.stdout?.on('data', (b: Buffer) => (capture.push('stdout', b), tellOut?.(b)));
+    child.stderr?.on('data', (b: Buffer) => (capture.push('stderr', b), tellErr?.(b)));
 
     let spawnError: NodeJS.ErrnoException | undefined;
     const result = new Promise<CommandEvidence>((resolve) => {

@@ -27,6 +27,12 @@ export interface RunPlan {
   killGraceMs?: number;
   /** Cancels the run (TERM then KILL), e.g. a cancelled job. */
   signal?: AbortSignal;
+  /**
+   * Told the output as it arrives — the last member's stdout and every member's stderr, decoded as
+   * UTF-8 — up to `maxOutputChars` across the plan (first come, first told; what is over is dropped
+   * here, and the evidence says it was truncated). For a CLI that prints while the command runs.
+   */
+  onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
 }
 
 /** The evidence of one command (SPEC §5), plus how it ended. */

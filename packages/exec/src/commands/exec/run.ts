@@ -66,6 +66,8 @@ export default class ExecRun extends OpenclawCommand {
             approver: endpointApprover({ configFile: flags.config, approvalsFile: flags.approvals }),
             onPending: (token) =>
               this.note(`waiting for a human: openclaw approvals approve ${token}   (or: openclaw approvals deny ${token}; openclaw approvals watch)`),
+            // Printed as it arrives (within the output cap); --json waits for the evidence instead.
+            ...(this.wantsJson ? {} : { onOutput: (stream: 'stdout' | 'stderr', text: string) => void process[stream].write(text) }),
             openclawHome: ctx.paths.home,
             sandboxWorkspace: config.config.sandbox?.workspace,
             sandboxImage: config.config.sandbox?.image,
@@ -81,7 +83,7 @@ export default class ExecRun extends OpenclawCommand {
     process.exitCode = out.exitCode;
   }
 
-  /** The child's output as it would have printed it (stdout, stderr), then what openclaw has to say on stderr. */
+  /** The child's output was printed as it arrived; what is left is what openclaw has to say, on stderr. */
   private print(out: RunOutcome): void {
     if (out.decision === 'deny') {
       const c = colorsFor(process.stderr, false);
@@ -90,11 +92,9 @@ export default class ExecRun extends OpenclawCommand {
       if (hint) this.note(`hint: ${hint}`);
       return;
     }
-    for (const e of out.evidence) {
-      if (e.stdout) process.stdout.write(e.stdout);
-      if (e.stderr) process.stderr.write(e.stderr);
-      if (e.error) this.note(`openclaw: ${e.argv[0]}: ${e.error}`);
-    }
+    for (const e of out.evidence) if (e.error) this.note(`openclaw: ${e.argv[0]}: ${e.error}`);
+    if (out.evidence.some((e) => e.stdout_truncated || e.stderr_truncated))
+      this.note('openclaw: output over the output cap was neither printed nor kept (the cap is tools.exec.maxOutputChars)');
     if (out.timedOut) this.note(`openclaw: timed out; stopped with SIGTERM (then SIGKILL) — exit ${ExitCode.timedOut}`);
   }
 }
