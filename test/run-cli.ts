@@ -12,6 +12,7 @@ export interface CliResult {
   code: number | null;
   stdout: string;
   stderr: string;
+  // biome-ignore lint/suspicious/noExplicitAny: a test helper; callers index the parsed JSON freely
   json: () => any;
 }
 

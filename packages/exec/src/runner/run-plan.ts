@@ -200,8 +200,15 @@ export async function runPlan(plan: RunPlan, launcher: Launcher = hostLauncher):
     }
     const tellOut = last ? teller('stdout') : null;
     const tellErr = teller('stderr');
-    if (last) child.stdout?.on('data', (b: Buffer) => (capture.push('stdout', b), tellOut?.(b)));
-    child.stderr?.on('data', (b: Buffer) => (capture.push('stderr', b), tellErr?.(b)));
+    if (last)
+      child.stdout?.on('data', (b: Buffer) => {
+        capture.push('stdout', b);
+        tellOut?.(b);
+      });
+    child.stderr?.on('data', (b: Buffer) => {
+      capture.push('stderr', b);
+      tellErr?.(b);
+    });
 
     let spawnError: NodeJS.ErrnoException | undefined;
     const result = new Promise<CommandEvidence>((resolve) => {
