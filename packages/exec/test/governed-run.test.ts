@@ -1,5 +1,5 @@
 /** `exec run` through its API: decisions, asks, the ledger, real processes on the host and in bwrap. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ApprovalsSnapshot, compilePolicy, DEFAULT_POLICY_PATH, detectSandbox, type OpenclawConfig } from '@openclaw/policy';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -69,6 +69,16 @@ describe('exec run: decisions and the ledger', () => {
     expect(ev[1]?.data).toMatchObject({ exit_code: 0, evidence: [{ stdout: 'hello\n', stdout_bytes: 6 }] });
     expect(out.ledger).toEqual([1, 2]);
     expect((await verifyRecords(store.ledgerPages())).ok).toBe(true);
+  });
+
+  it('security full runs an argv the analysis cannot split as the argv it is (sh -c with an expansion)', async () => {
+    const { run } = await setup();
+    const out = await run({ argv: ['sh', '-c', 'echo "$0" ${#0}', 'zero'] });
+    expect(out).toMatchObject({ decision: 'allow', exitCode: 0 });
+    expect(out.evidence[0]).toMatchObject({ argv: ['sh', '-c', 'echo "$0" ${#0}', 'zero'], file: realpathSync('/bin/sh'), stdout: 'zero 4\n' });
+    // an executable the policy PATH cannot resolve does not run: 127, no PATH lookup by anyone else
+    const missing = await run({ argv: ['no-such-tool-anywhere', '-x'] });
+    expect(missing.exitCode).toBe(127);
   });
 
   it('the default policy (security deny on the gateway) denies with 77 and records exec.denied', async () => {

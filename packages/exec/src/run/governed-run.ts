@@ -200,7 +200,7 @@ export async function governedRun(req: RunRequest, deps: RunDeps): Promise<RunOu
 
   let commands: ReturnType<typeof commandsFromDecision>;
   try {
-    commands = commandsFromDecision(decision, { command: req.command, cwd });
+    commands = commandsFromDecision(decision, { command: req.command, argv: req.argv, cwd });
   } catch (e) {
     return denied([{ code: (e as { code?: string }).code ?? 'nothing_to_run', message: (e as Error).message }], decision);
   }
