@@ -51,8 +51,9 @@ export function signRequest(token: string, body: unknown, opts: { nonce?: string
 /** A response line for the request that carried `nonce`. */
 export function signResponse(token: string, nonce: string, body: unknown, ts = Date.now()): string {
   const text = JSON.stringify(body);
-  const hmac = mac(token, `resp:${nonce}:${ts}:${text}`).toString('hex');
-  return `${JSON.stringify({ nonce, ts, body: text, hmac })}\n`;
+  const hmac = createHmac('sha256', token).update(`resp:${nonce}:${ts}:${text}`).digest('hex');
+  // The same bytes as JSON.stringify({nonce, ts, body, hmac}), without building the object.
+  return `{"nonce":${JSON.stringify(nonce)},"ts":${ts},"body":${JSON.stringify(text)},"hmac":"${hmac}"}\n`;
 }
 
 export function refusalLine(code: string, reason: string): string {
