@@ -76,7 +76,7 @@ export interface RequestContext {
   peer: PeerCredentials;
   /** `performance.now()` when the request line was complete: inputs checked after it are current for it. */
   readonly receivedAt: number;
-  /** Aborts when the client goes away (long polls); made on first use. */
+  /** Aborts when the client goes away or stops sending (long polls end then); made on first use. */
   readonly signal: AbortSignal;
 }
 
@@ -129,6 +129,8 @@ class Connection implements RequestContext {
   /** Bytes after the request line (ignored, but bounded). */
   extra = 0;
   private controller: AbortController | undefined;
+  /** The client closed, or ended its side: nothing more will come from it. */
+  private gone = false;
 
   constructor(
     readonly sock: Socket,
@@ -142,11 +144,12 @@ class Connection implements RequestContext {
 
   get signal(): AbortSignal {
     this.controller ??= new AbortController();
-    if (this.sock.destroyed) this.controller.abort(CONNECTION_CLOSED);
+    if (this.gone || this.sock.destroyed) this.controller.abort(CONNECTION_CLOSED);
     return this.controller.signal;
   }
 
   closed(): void {
+    this.gone = true;
     this.controller?.abort(CONNECTION_CLOSED);
   }
 }
@@ -295,6 +298,9 @@ export async function startEndpoint(opts: EndpointOptions): Promise<RunningEndpo
     sock.on('data', (chunk: Buffer) => (c.phase === READING ? read(c, chunk) : discard(c, chunk)));
     sock.on('end', () => {
       if (c.phase === READING) lineFailed(c, 'frame_truncated');
+      // The socket is half-open (allowHalfOpen): a client that went away, or one that ended its side
+      // and still reads. Either way a wait ends now; the answer is still written for one that reads.
+      else if (c.phase === HANDLING) c.closed();
     });
     sock.resume();
   };
