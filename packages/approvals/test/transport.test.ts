@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApprovalsClient } from '../src/client/client.js';
 import { requirePeerCheck, socketFd } from '../src/endpoint/peer-cred.js';
+import { ReplayCache } from '../src/endpoint/replay.js';
 import { type ActionHandler, type EndpointLimits, type RunningEndpoint, startEndpoint } from '../src/endpoint/server.js';
 import { newNonce, signRequest, signResponse, verifyRequest, verifyResponse } from '../src/protocol/frame.js';
 import { rawExchange } from './support/harness.js';
@@ -166,6 +167,33 @@ describe('the peer-credential check', () => {
     } finally {
       sock.destroy();
     }
+  });
+});
+
+describe('the replay cache', () => {
+  it('refuses a nonce for as long as its frame is acceptable (ts + window), whatever the order of arrival, then forgets it', () => {
+    const windowMs = 10_000;
+    const t0 = 1_700_000_000_000;
+    const cache = new ReplayCache(windowMs, t0);
+    // frames stamped up to a window early or late, arriving over 30 s
+    const frames = Array.from({ length: 3_000 }, (_, i) => ({ nonce: `n${i}`, now: t0 + i * 10, ts: t0 + i * 10 + ((i * 7_919) % (2 * windowMs)) - windowMs }));
+    let replays = 0;
+    for (let now = t0; now <= t0 + 30_000 + 2 * windowMs; now += 10) {
+      const i = (now - t0) / 10;
+      const f = frames[i];
+      if (f) expect(cache.remember(f.nonce, f.ts, now)).toBe(true);
+      // replays of earlier frames: refused while |now − ts| ≤ window
+      if (i % 25 === 0)
+        for (const g of frames.slice(0, i + 1).filter((_, k) => k % 37 === 0))
+          if (Math.abs(now - g.ts) <= windowMs) {
+            replays++;
+            expect(cache.remember(g.nonce, g.ts, now), `${g.nonce} at ${now - t0}`).toBe(false);
+          }
+    }
+    expect(replays).toBeGreaterThan(3_000);
+    // long after every window has closed nothing is left
+    cache.remember('late', t0 + 60_000, t0 + 60_000);
+    expect(cache.size).toBe(1);
   });
 });
 
