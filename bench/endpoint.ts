@@ -202,7 +202,7 @@ async function orchestrate(): Promise<void> {
 let cpuAtReady = process.cpuUsage();
 function reportCpu(): void {
   const u = process.cpuUsage(cpuAtReady);
-  process.stdout.write(`CPU ${(u.user + u.system) / 1000}\n`);
+  process.stdout.write(`CPU ${(u.user + u.system) / 1000} ${u.user / 1000} ${u.system / 1000}\n`);
 }
 
 if (role === 'echo') {

@@ -244,6 +244,23 @@ describe('asking a human through the endpoint', () => {
     expect(server.stderr).toMatch(/approvals: stopped/);
   });
 
+  it('a stop signal the moment serve announces itself still stops it cleanly (exit 0, socket removed)', async () => {
+    const home = freshHome();
+    writeFileSync(join(home, 'openclaw.yaml'), GATEWAY);
+    const server = start(home, ['approvals', 'serve']);
+    let sent = false;
+    server.child.stderr?.on('data', () => {
+      if (!sent && server.stderr.includes('serving on')) {
+        sent = true;
+        server.child.kill('SIGTERM');
+      }
+    });
+    expect(await server.exit).toBe(0);
+    expect(sent).toBe(true);
+    expect(existsSync(join(home, 'exec-approvals.sock'))).toBe(false);
+    expect(server.stderr).toMatch(/approvals: stopped/);
+  });
+
   it('tokens kept in SQLite (approvals.tokenStore) survive a restart of serve', async () => {
     const home = freshHome();
     writeFileSync(join(home, 'openclaw.yaml'), `${GATEWAY}approvals:\n  tokenStore: sqlite\n`);

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { requestFingerprint } from '../src/tokens/fingerprint.js';
 import type { TokenBinding, TokenRequestView } from '../src/tokens/machine.js';
 import { openSqliteTokenStore } from '../src/tokens/sqlite-table.js';
-import { createMemoryTokenStore, type TokenStore, type TokenStoreOptions } from '../src/tokens/store.js';
+import { createMemoryTokenStore, newTokenId, type TokenStore, type TokenStoreOptions } from '../src/tokens/store.js';
 import { testdir } from './tmp.js';
 
 const binding: TokenBinding = { fingerprint: 'f'.repeat(64), agentId: 'main', sessionId: 's1', sandboxId: null };
@@ -123,6 +123,14 @@ describe.each(stores)('token state machine (%s store)', (_name, open) => {
     for (let i = 0; i < 3; i++) expect(s.issue(binding, view)).toBeDefined();
     expect(s.issue(binding, view)).toBeUndefined();
     s.close();
+  });
+});
+
+describe('token ids', () => {
+  it('are 22 base64url characters, distinct, and never start with a dash (they are typed as command arguments)', () => {
+    const ids = Array.from({ length: 5_000 }, () => newTokenId());
+    expect(new Set(ids).size).toBe(5_000);
+    for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
   });
 });
 

@@ -139,7 +139,7 @@ export class ApprovalsClient {
         size += nl === -1 ? chunk.length : nl;
         if (size > MAX_ANSWER_BYTES) return finish(() => new ApprovalsClientError('approvals_protocol', 'the endpoint’s answer is too large'));
         if (nl === -1) return;
-        const text = Buffer.concat(chunks, size).toString('utf8');
+        const text = (chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size)).toString('utf8');
         const v = verifyResponse(this.token, nonce, text);
         if (!v.ok) {
           const refusal = v.error;

@@ -6,14 +6,14 @@
  * Operators approve (once, or always: the request's canonical paths join the agent's allowlist),
  * deny or revoke tokens, and list or wait for what is pending.
  */
-import type { Decision, Reason } from '@openclaw/policy';
+import type { Decision, LoadedPolicy, Reason } from '@openclaw/policy';
 import { addAllowlistPattern, executableKind, SHARED_AGENT } from '../file/allowlist.js';
 import type { ErrorAnswer, ExecAnswer, OperatorAnswer, PendingAnswer, PingAnswer, RequestBody } from '../protocol/messages.js';
 import { requestFingerprint } from '../tokens/fingerprint.js';
 import type { TokenRecord, TransitionRefusal } from '../tokens/machine.js';
 import type { TokenStore } from '../tokens/store.js';
 import type { PolicySource } from './policy-source.js';
-import type { ActionHandler } from './server.js';
+import type { ActionHandler, RequestContext } from './server.js';
 
 export type ApprovalEvent =
   | { event: 'pending' | 'consumed' | 'denied' | 'revoked' | 'expired'; token: TokenRecord }
@@ -71,75 +71,108 @@ export function createActions(opts: ActionsOptions): ActionHandler {
     segments: d.segments.map((s) => ({ argv: s.argv, realPath: s.realPath, matchedPattern: s.matchedPattern })),
   });
 
-  async function exec(b: ExecBody, ctx: { readonly signal: AbortSignal }): Promise<ExecAnswer> {
+  /** A decision, or a pending token to wait on (for at most `waitMs`) before deciding again. */
+  type Step = { answer: ExecAnswer; waitMs?: undefined } | { answer: ExecAnswer; waitMs: number };
+
+  function step(b: ExecBody, policy: LoadedPolicy['policy'], deadline: number, ctx: RequestContext): Step {
     const r = b.request;
-    const deadline = Date.now() + (b.waitMs ?? 0);
-    for (;;) {
-      let policy: Awaited<ReturnType<PolicySource['current']>>['policy'];
-      try {
-        ({ policy } = await opts.policy.current());
-      } catch (e) {
-        // A config that turned invalid while serving denies everything until it is fixed.
-        const err = e as { code?: string; reason?: string; hint?: string; message?: string };
-        const reason: Reason = { code: err.code ?? 'policy_unavailable', message: err.reason ?? err.message ?? String(e) };
-        if (err.hint) reason.hint = err.hint;
-        return { decision: 'deny', reasons: [reason] };
-      }
-      const d = policy.decide({
-        ...(r.command !== undefined ? { command: r.command } : { argv: r.argv as string[] }),
+    const d = policy.decide({
+      ...(r.command !== undefined ? { command: r.command } : { argv: r.argv as string[] }),
+      cwd: r.cwd,
+      agentId: r.agentId ?? null,
+      host: r.host,
+      security: r.security,
+      ask: r.ask,
+      env: r.env ?? {},
+    });
+    if (d.decision !== 'ask') return { answer: { decision: d.decision, reasons: d.reasons, ...view(d) } };
+    const binding = {
+      fingerprint: requestFingerprint({ decision: d, command: r.command, argv: r.argv, cwd: r.cwd }),
+      agentId: r.agentId ?? null,
+      sessionId: r.sessionId ?? null,
+      sandboxId: r.sandboxId ?? null,
+    };
+    if (b.approvalToken === undefined) {
+      const rec = store.issue(binding, {
+        command: r.command ?? quote(r.argv as string[]),
         cwd: r.cwd,
-        agentId: r.agentId ?? null,
-        host: r.host,
-        security: r.security,
-        ask: r.ask,
-        env: r.env ?? {},
+        host: d.host,
+        segments: view(d).segments,
+        reasons: d.reasons,
       });
-      if (d.decision !== 'ask') return { decision: d.decision, reasons: d.reasons, ...view(d) };
-      const binding = {
-        fingerprint: requestFingerprint({ decision: d, command: r.command, argv: r.argv, cwd: r.cwd }),
-        agentId: r.agentId ?? null,
-        sessionId: r.sessionId ?? null,
-        sandboxId: r.sandboxId ?? null,
-      };
-      if (b.approvalToken === undefined) {
-        const rec = store.issue(binding, {
-          command: r.command ?? quote(r.argv as string[]),
-          cwd: r.cwd,
-          host: d.host,
-          segments: view(d).segments,
-          reasons: d.reasons,
-        });
-        if (!rec)
-          return {
+      if (!rec)
+        return {
+          answer: {
             decision: 'deny',
             reasons: [{ code: 'too_many_pending', message: `${store.maxPending} requests are already waiting for a human; this one is denied` }, ...d.reasons],
             ...view(d),
-          };
-        emit({ event: 'pending', token: rec });
-        return { decision: 'pending_hitl', reasons: d.reasons, token: rec.id, expiresAt: rec.expiresAt, ...view(d) };
-      }
-      const c = store.consume(b.approvalToken, binding);
-      if (c.ok) {
-        emit({ event: 'consumed', token: c.record });
-        const scope = c.record.resolution?.scope ?? 'once';
-        const approved: Reason = { code: 'human_approved', message: `approved by a human (token ${c.record.id}, allow-${scope}; now used)` };
-        return { decision: 'allow', reasons: [approved, ...d.reasons], ...view(d) };
-      }
-      if (c.code === 'token_pending') {
-        const left = Math.min(deadline, (c.record?.expiresAt ?? deadline) + 20) - Date.now();
-        if (left > 0 && !ctx.signal.aborted) {
-          await waitForChange(store, b.approvalToken, left, ctx.signal);
-          if (!ctx.signal.aborted) continue;
-        }
-        return {
-          decision: 'pending_hitl',
-          reasons: [{ code: 'token_pending', message: c.reason }],
-          token: b.approvalToken,
-          ...(c.record ? { expiresAt: c.record.expiresAt } : {}),
-          ...view(d),
+          },
         };
+      emit({ event: 'pending', token: rec });
+      return { answer: { decision: 'pending_hitl', reasons: d.reasons, token: rec.id, expiresAt: rec.expiresAt, ...view(d) } };
+    }
+    const c = store.consume(b.approvalToken, binding);
+    if (c.ok) {
+      emit({ event: 'consumed', token: c.record });
+      const scope = c.record.resolution?.scope ?? 'once';
+      const approved: Reason = { code: 'human_approved', message: `approved by a human (token ${c.record.id}, allow-${scope}; now used)` };
+      return { answer: { decision: 'allow', reasons: [approved, ...d.reasons], ...view(d) } };
+    }
+    if (c.code === 'token_pending') {
+      const answer: ExecAnswer = {
+        decision: 'pending_hitl',
+        reasons: [{ code: 'token_pending', message: c.reason }],
+        token: b.approvalToken,
+        ...(c.record ? { expiresAt: c.record.expiresAt } : {}),
+        ...view(d),
+      };
+      const left = Math.min(deadline, (c.record?.expiresAt ?? deadline) + 20) - Date.now();
+      return left > 0 && !ctx.signal.aborted ? { answer, waitMs: left } : { answer };
+    }
+    return { answer: { decision: 'deny', reasons: [{ code: c.code, message: c.reason }, ...d.reasons], ...view(d) } };
+  }
+
+  /** A config that turned invalid while serving denies everything until it is fixed. */
+  function unavailable(e: unknown): ExecAnswer {
+    const err = e as { code?: string; reason?: string; hint?: string; message?: string };
+    const reason: Reason = { code: err.code ?? 'policy_unavailable', message: err.reason ?? err.message ?? String(e) };
+    if (err.hint) reason.hint = err.hint;
+    return { decision: 'deny', reasons: [reason] };
+  }
+
+  /**
+   * Decides without waiting when the loaded policy is known to be current (the common case: no
+   * promise, no extra turn of the event loop); reloads, or waits for a human, asynchronously.
+   */
+  function exec(b: ExecBody, ctx: RequestContext): ExecAnswer | Promise<ExecAnswer> {
+    const deadline = Date.now() + (b.waitMs ?? 0);
+    let loaded: LoadedPolicy | undefined;
+    try {
+      loaded = opts.policy.peek(ctx.receivedAt);
+    } catch {
+      loaded = undefined; // current() fails the same way and says why
+    }
+    if (!loaded) return execLater(b, ctx, deadline);
+    const s = step(b, loaded.policy, deadline, ctx);
+    return s.waitMs === undefined ? s.answer : execLater(b, ctx, deadline, s);
+  }
+
+  async function execLater(b: ExecBody, ctx: RequestContext, deadline: number, waiting?: Step): Promise<ExecAnswer> {
+    let receivedAt = ctx.receivedAt;
+    for (;;) {
+      if (waiting?.waitMs !== undefined) {
+        await waitForChange(store, b.approvalToken, waiting.waitMs, ctx.signal);
+        if (ctx.signal.aborted) return waiting.answer;
+        receivedAt = performance.now(); // decided again on the inputs as they are now
       }
-      return { decision: 'deny', reasons: [{ code: c.code, message: c.reason }, ...d.reasons], ...view(d) };
+      let policy: LoadedPolicy['policy'];
+      try {
+        ({ policy } = await opts.policy.current(receivedAt));
+      } catch (e) {
+        return unavailable(e);
+      }
+      waiting = step(b, policy, deadline, ctx);
+      if (waiting.waitMs === undefined) return waiting.answer;
     }
   }
 
@@ -198,8 +231,15 @@ export function createActions(opts: ActionsOptions): ActionHandler {
     return { tokens: store.list(b.all ? undefined : ['pending']), version: store.version, epoch: opts.epoch };
   }
 
-  return async (raw, ctx) => {
-    schema ??= (await import('../protocol/messages.js')).RequestBody;
+  // The schemas (zod) load on the first request, not with the module: commands that only import this stay light.
+  let schemaLoading: Promise<void> | undefined;
+  const handle: ActionHandler = (raw, ctx) => {
+    if (!schema) {
+      schemaLoading ??= import('../protocol/messages.js').then((m) => {
+        schema = m.RequestBody;
+      });
+      return schemaLoading.then(() => handle(raw, ctx));
+    }
     const parsed = schema.safeParse(raw);
     if (!parsed.success) {
       const first = parsed.error.issues[0];
@@ -222,4 +262,5 @@ export function createActions(opts: ActionsOptions): ActionHandler {
         return pending(b, ctx);
     }
   };
+  return handle;
 }

@@ -20,6 +20,8 @@ export interface PeerCredentials {
 
 interface PeerCredAddon {
   peerCred(fd: number): PeerCredentials;
+  /** Writes [uid, gid, pid] into `out` (an addon built before it existed lacks it). */
+  peerCredInto?(fd: number, out: Float64Array): void;
 }
 
 let loaded: PeerCredAddon | Error | undefined;
@@ -60,7 +62,16 @@ export function requirePeerCheck(): (fd: number) => PeerCredentials {
       hint: 'build it with `bash scripts/setup.sh` (needs a C compiler: apt-get install gcc)',
     });
   const addon = loaded;
-  return (fd) => addon.peerCred(fd);
+  const into = addon.peerCredInto;
+  if (typeof into !== 'function') return (fd) => addon.peerCred(fd);
+  // One array for every call: the addon fills it, and a plain object costs less made here than through Node-API.
+  const out = new Float64Array(3);
+  return (fd) => {
+    out[0] = Number.NaN; // a uid never written stays unequal to every uid
+    out[2] = -1; // getpeereid gives no pid
+    into.call(addon, fd, out);
+    return { uid: out[0] as number, gid: out[1] as number, pid: out[2] as number };
+  };
 }
 
 /** The file descriptor of an accepted socket (Node keeps it on the libuv handle). */

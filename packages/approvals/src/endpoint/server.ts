@@ -71,8 +71,17 @@ export interface EndpointStats {
   internalErrors: number;
 }
 
-/** The actions: body in, answer out. `signal` (made on first use) aborts when the client goes away (long polls). */
-export type ActionHandler = (body: unknown, ctx: { peer: PeerCredentials; readonly signal: AbortSignal }) => Promise<unknown>;
+/** What an action knows about its request. */
+export interface RequestContext {
+  peer: PeerCredentials;
+  /** `performance.now()` when the request line was complete: inputs checked after it are current for it. */
+  readonly receivedAt: number;
+  /** Aborts when the client goes away or stops sending (long polls end then); made on first use. */
+  readonly signal: AbortSignal;
+}
+
+/** The actions: body in, answer out — at once when they can, as a promise when they must wait. */
+export type ActionHandler = (body: unknown, ctx: RequestContext) => unknown;
 
 export interface EndpointOptions {
   socketPath: string;
@@ -91,12 +100,65 @@ export interface RunningEndpoint {
 /** The abort reason of a connection's signal, made once: a DOMException per connection costs a stack trace. */
 const CONNECTION_CLOSED = Object.freeze({ name: 'ConnectionClosed', message: 'the client closed the connection' });
 
+/** How long an answered (or refused) client may keep its end open before it is cut. */
+const LINGER_MS = 1_000;
+
 const FRAME_COUNTERS = {
   frame_malformed: 'frameMalformed',
   frame_hmac_invalid: 'frameHmacInvalid',
   frame_expired: 'frameExpired',
   frame_replayed: 'frameReplayed',
 } as const;
+
+/** Reading the request line (under the frame deadline), handling it (no deadline: long polls), answered (lingering). */
+const READING = 0;
+const HANDLING = 1;
+const ANSWERED = 2;
+
+/**
+ * One connection from a peer that passed the UID check, and the context its request is handled in.
+ * Its deadline is enforced by the endpoint's one sweep (no timer per connection).
+ */
+class Connection implements RequestContext {
+  phase = READING;
+  deadline: number;
+  receivedAt = 0;
+  /** The request line so far. */
+  chunks: Buffer[] = [];
+  size = 0;
+  /** Bytes after the request line (ignored, but bounded). */
+  extra = 0;
+  private controller: AbortController | undefined;
+  /** The client closed, or ended its side: nothing more will come from it. */
+  private gone = false;
+
+  constructor(
+    readonly sock: Socket,
+    readonly peer: PeerCredentials,
+    /** Whether it counts toward the connection caps (refused ones linger without counting). */
+    readonly counted: boolean,
+    deadline: number,
+  ) {
+    this.deadline = deadline;
+  }
+
+  get signal(): AbortSignal {
+    this.controller ??= new AbortController();
+    if (this.gone || this.sock.destroyed) this.controller.abort(CONNECTION_CLOSED);
+    return this.controller.signal;
+  }
+
+  closed(): void {
+    this.gone = true;
+    this.controller?.abort(CONNECTION_CLOSED);
+  }
+}
+
+type LineFailure = 'frame_too_large' | 'frame_truncated';
+
+function isPromiseLike(x: unknown): x is PromiseLike<unknown> {
+  return typeof x === 'object' && x !== null && typeof (x as { then?: unknown }).then === 'function';
+}
 
 export async function startEndpoint(opts: EndpointOptions): Promise<RunningEndpoint> {
   const peerCred = requirePeerCheck();
@@ -125,7 +187,10 @@ export async function startEndpoint(opts: EndpointOptions): Promise<RunningEndpo
     bodyInvalid: 0,
     internalErrors: 0,
   };
-  const open = new Set<Socket>();
+  /** Every connection of an accepted peer until it closes (the sweep's list). */
+  const tracked = new Set<Connection>();
+  /** Those that count toward the caps, in all and per peer process. */
+  let counted = 0;
   const perPeer = new Map<number, number>();
   const emit = (e: EndpointEvent) => {
     try {
@@ -136,16 +201,64 @@ export async function startEndpoint(opts: EndpointOptions): Promise<RunningEndpo
   };
 
   /**
-   * Sends the last line and lets the connection close: reading resumes (discarding anything after
-   * the request) so the client's close is seen; a client that never closes goes after a grace period.
+   * Sends the last line and closes. When the whole request was read and nothing followed it, the
+   * connection closes as soon as the kernel holds the answer: the client reads it, then the end.
+   * Otherwise (refused before or while reading, bytes after the line, an answer larger than the
+   * socket buffer) the write side is ended and reading goes on, discarding within the frame cap,
+   * so a client still writing is not reset before it reads the answer; one that never closes is
+   * cut after LINGER_MS.
    */
-  const finish = (sock: Socket, line: string) => {
+  const finish = (c: Connection, line: string) => {
+    const { sock } = c;
     if (sock.destroyed) return;
-    sock.end(line);
-    sock.resume();
-    setTimeout(() => sock.destroy(), 1_000).unref();
+    const requestRead = c.phase === HANDLING;
+    c.phase = ANSWERED;
+    c.chunks = [];
+    sock.write(line);
+    if (requestRead && c.extra === 0 && sock.writableLength === 0) {
+      sock.destroy();
+      return;
+    }
+    c.deadline = Date.now() + LINGER_MS;
+    sock.end();
   };
-  const refuse = (sock: Socket, code: string, reason: string) => finish(sock, refusalLine(code, reason));
+  const refuse = (c: Connection, code: string, reason: string) => finish(c, refusalLine(code, reason));
+
+  /** Deadlines: one timer for the endpoint, not one per connection; a deadline is kept within `sweepMs` of its time. */
+  const sweepMs = Math.max(10, Math.min(250, Math.floor(limits.frameTimeoutMs / 8)));
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const c of tracked) {
+      if (c.deadline > now) continue;
+      c.deadline = Number.POSITIVE_INFINITY;
+      if (c.phase === READING) {
+        stats.frameTimeout++;
+        emit({ event: 'refused_frame', code: 'frame_timeout', pid: c.peer.pid });
+      }
+      c.sock.destroy();
+    }
+  }, sweepMs);
+  sweep.unref();
+
+  const track = (sock: Socket, peer: PeerCredentials, countIt: boolean, now: number): Connection => {
+    const c = new Connection(sock, peer, countIt, now + limits.frameTimeoutMs);
+    tracked.add(c);
+    if (countIt) {
+      counted++;
+      perPeer.set(peer.pid, (perPeer.get(peer.pid) ?? 0) + 1);
+    }
+    sock.on('close', () => {
+      tracked.delete(c);
+      if (c.counted) {
+        counted--;
+        const n = (perPeer.get(peer.pid) ?? 1) - 1;
+        if (n <= 0) perPeer.delete(peer.pid);
+        else perPeer.set(peer.pid, n);
+      }
+      c.closed();
+    });
+    return c;
+  };
 
   const accept = (sock: Socket) => {
     sock.on('error', () => sock.destroy());
@@ -164,58 +277,74 @@ export async function startEndpoint(opts: EndpointOptions): Promise<RunningEndpo
       return;
     }
     stats.accepted++;
-    const peerOpen = perPeer.get(peer.pid) ?? 0;
-    if (open.size >= limits.maxConnections || peerOpen >= limits.maxConnectionsPerPeer) {
+    const now = Date.now();
+    if (counted >= limits.maxConnections || (perPeer.get(peer.pid) ?? 0) >= limits.maxConnectionsPerPeer) {
       stats.tooManyConnections++;
-      refuse(sock, 'too_many_connections', 'too many open connections; retry shortly');
+      const c = track(sock, peer, false, now);
+      sock.on('data', (chunk: Buffer) => discard(c, chunk));
+      refuse(c, 'too_many_connections', 'too many open connections; retry shortly');
+      sock.resume();
       return;
     }
-    const now = Date.now();
     if (!rate.allow(peer.pid, now)) {
       stats.rateLimited++;
-      refuse(sock, 'rate_limited', 'too many requests; slow down');
+      const c = track(sock, peer, false, now);
+      sock.on('data', (chunk: Buffer) => discard(c, chunk));
+      refuse(c, 'rate_limited', 'too many requests; slow down');
+      sock.resume();
       return;
     }
-    open.add(sock);
-    perPeer.set(peer.pid, peerOpen + 1);
-    // Made only for the actions that wait (long polls): most requests never need one.
-    let controller: AbortController | undefined;
-    const ctx = {
-      peer,
-      get signal() {
-        controller ??= new AbortController();
-        if (sock.destroyed) controller.abort(CONNECTION_CLOSED);
-        return controller.signal;
-      },
-    };
-    sock.once('close', () => {
-      open.delete(sock);
-      const n = (perPeer.get(peer.pid) ?? 1) - 1;
-      if (n <= 0) perPeer.delete(peer.pid);
-      else perPeer.set(peer.pid, n);
-      controller?.abort(CONNECTION_CLOSED);
+    const c = track(sock, peer, true, now);
+    sock.on('data', (chunk: Buffer) => (c.phase === READING ? read(c, chunk) : discard(c, chunk)));
+    sock.on('end', () => {
+      if (c.phase === READING) lineFailed(c, 'frame_truncated');
+      // The socket is half-open (allowHalfOpen): a client that went away, or one that ended its side
+      // and still reads. Either way a wait ends now; the answer is still written for one that reads.
+      else if (c.phase === HANDLING) c.closed();
     });
-    readRequestLine(sock, limits, (line, failure) => {
-      if (failure) {
-        if (failure === 'frame_too_large') {
-          stats.frameTooLarge++;
-          refuse(sock, failure, `request line over ${limits.maxFrameBytes} bytes`);
-        } else if (failure === 'frame_timeout') {
-          stats.frameTimeout++;
-          sock.destroy();
-        } else {
-          stats.frameMalformed++;
-          refuse(sock, 'frame_malformed', 'the connection ended before a complete request line');
-        }
-        emit({ event: 'refused_frame', code: failure, pid: peer.pid });
-        return;
-      }
-      void answer(sock, line as string, ctx);
-    });
+    sock.resume();
   };
 
-  const answer = async (sock: Socket, line: string, ctx: { peer: PeerCredentials; readonly signal: AbortSignal }) => {
-    const { peer } = ctx;
+  /** After the request line: ignored, but a client cannot make the endpoint read without end. */
+  const discard = (c: Connection, chunk: Buffer) => {
+    c.extra += chunk.length;
+    if (c.extra > limits.maxFrameBytes) c.sock.destroy();
+  };
+
+  /** Collects the request line within the size cap; anything after its newline is ignored. */
+  const read = (c: Connection, chunk: Buffer) => {
+    const nl = chunk.indexOf(10);
+    const take = nl === -1 ? chunk.length : nl;
+    if (c.size + take > limits.maxFrameBytes) {
+      c.extra = chunk.length;
+      return lineFailed(c, 'frame_too_large');
+    }
+    if (nl === -1) {
+      c.chunks.push(chunk);
+      c.size += take;
+      return;
+    }
+    c.phase = HANDLING;
+    c.deadline = Number.POSITIVE_INFINITY;
+    c.receivedAt = performance.now();
+    c.extra = chunk.length - nl - 1;
+    const line = c.chunks.length === 0 ? chunk.toString('utf8', 0, nl) : Buffer.concat([...c.chunks, chunk.subarray(0, nl)], c.size + nl).toString('utf8');
+    c.chunks = [];
+    answer(c, line);
+  };
+
+  const lineFailed = (c: Connection, failure: LineFailure) => {
+    if (failure === 'frame_too_large') {
+      stats.frameTooLarge++;
+      refuse(c, failure, `request line over ${limits.maxFrameBytes} bytes`);
+    } else {
+      stats.frameMalformed++;
+      refuse(c, 'frame_malformed', 'the connection ended before a complete request line');
+    }
+    emit({ event: 'refused_frame', code: failure, pid: c.peer.pid });
+  };
+
+  const answer = (c: Connection, line: string) => {
     const now = Date.now();
     const check = verifyRequest(token, line, now, limits.clockSkewMs);
     const refusal = !check.ok
@@ -228,31 +357,49 @@ export async function startEndpoint(opts: EndpointOptions): Promise<RunningEndpo
     if (!check.ok || refusal) {
       const { code, reason } = refusal as { code: string; reason: string };
       stats[FRAME_COUNTERS[code as keyof typeof FRAME_COUNTERS] ?? 'frameMalformed']++;
-      emit({ event: 'refused_frame', code, pid: peer.pid });
-      refuse(sock, code, reason);
+      emit({ event: 'refused_frame', code, pid: c.peer.pid });
+      refuse(c, code, reason);
       return;
     }
     const { nonce, body: bodyText } = check.frame;
-    let result: unknown;
     let body: unknown;
     try {
       body = JSON.parse(bodyText);
     } catch {
-      result = { error: { code: 'body_invalid', reason: 'the body is not JSON' } };
+      respond(c, nonce, { error: { code: 'body_invalid', reason: 'the body is not JSON' } });
+      return;
     }
-    if (result === undefined) {
-      try {
-        result = await opts.handle(body, ctx);
-      } catch (e) {
-        stats.internalErrors++;
-        emit({ event: 'internal_error', message: (e as Error)?.message ?? String(e) });
-        result = { error: { code: 'internal', reason: 'the endpoint failed to answer this request; it is denied' } };
-      }
+    let result: unknown;
+    try {
+      result = opts.handle(body, c);
+    } catch (e) {
+      result = internalError(e);
     }
+    if (isPromiseLike(result))
+      result.then(
+        (r) => respond(c, nonce, r),
+        (e) => respond(c, nonce, internalError(e)),
+      );
+    else respond(c, nonce, result);
+  };
+
+  const internalError = (e: unknown) => {
+    stats.internalErrors++;
+    emit({ event: 'internal_error', message: (e as Error)?.message ?? String(e) });
+    return { error: { code: 'internal', reason: 'the endpoint failed to answer this request; it is denied' } };
+  };
+
+  const respond = (c: Connection, nonce: string, result: unknown) => {
     if ((result as { error?: { code?: string } } | undefined)?.error?.code === 'body_invalid') stats.bodyInvalid++;
-    if (sock.destroyed) return;
+    if (c.sock.destroyed) return;
+    let line: string;
+    try {
+      line = signResponse(token, nonce, result);
+    } catch (e) {
+      line = signResponse(token, nonce, internalError(e));
+    }
     stats.answered++;
-    finish(sock, signResponse(token, nonce, result));
+    finish(c, line);
   };
 
   const server: Server = createServer({ pauseOnConnect: true, allowHalfOpen: true }, (sock) => {
@@ -271,6 +418,9 @@ export async function startEndpoint(opts: EndpointOptions): Promise<RunningEndpo
       server.off('error', reject);
       resolve();
     });
+  }).catch((e) => {
+    clearInterval(sweep);
+    throw e;
   });
   chmodSync(socketPath, 0o600);
   const ino = lstatSync(socketPath).ino;
@@ -281,8 +431,9 @@ export async function startEndpoint(opts: EndpointOptions): Promise<RunningEndpo
     stats,
     close() {
       closed ??= new Promise<void>((resolve) => {
+        clearInterval(sweep);
         server.close(() => resolve());
-        for (const s of open) s.destroy();
+        for (const c of tracked) c.sock.destroy();
         try {
           // Only our own socket: if someone replaced it, it is not ours to delete.
           if (lstatSync(socketPath).ino === ino) unlinkSync(socketPath);
@@ -293,40 +444,4 @@ export async function startEndpoint(opts: EndpointOptions): Promise<RunningEndpo
       return closed;
     },
   };
-}
-
-/**
- * Reads one `\n`-terminated line within the deadline and the size cap, then stops reading: one
- * request per connection, anything after the newline is ignored.
- */
-function readRequestLine(
-  sock: Socket,
-  limits: EndpointLimits,
-  done: (line: string | undefined, failure?: 'frame_too_large' | 'frame_timeout' | 'frame_truncated') => void,
-): void {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let finished = false;
-  const finish = (line: string | undefined, failure?: 'frame_too_large' | 'frame_timeout' | 'frame_truncated') => {
-    if (finished) return;
-    finished = true;
-    clearTimeout(timer);
-    sock.off('data', onData);
-    sock.off('end', onEnd);
-    sock.pause();
-    done(line, failure);
-  };
-  const timer = setTimeout(() => finish(undefined, 'frame_timeout'), limits.frameTimeoutMs);
-  const onData = (chunk: Buffer) => {
-    const nl = chunk.indexOf(10);
-    const take = nl === -1 ? chunk.length : nl;
-    if (size + take > limits.maxFrameBytes) return finish(undefined, 'frame_too_large');
-    chunks.push(nl === -1 ? chunk : chunk.subarray(0, nl));
-    size += take;
-    if (nl !== -1) finish(Buffer.concat(chunks, size).toString('utf8'));
-  };
-  const onEnd = () => finish(undefined, 'frame_truncated');
-  sock.on('data', onData);
-  sock.on('end', onEnd);
-  sock.resume();
 }

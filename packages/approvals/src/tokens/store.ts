@@ -46,9 +46,15 @@ export interface TokenStoreOptions {
   now?: () => number;
 }
 
-/** Token ids: 128 random bits, base64url (22 characters). */
+/**
+ * Token ids: 128 random bits, base64url (22 characters), never starting with `-`: people type them as
+ * command arguments (`approvals deny ID`), where a leading dash reads as a flag (1 id in 64 did).
+ */
 export function newTokenId(): string {
-  return randomBytes(16).toString('base64url');
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (id[0] !== '-') return id;
+  }
 }
 
 export const MIN_ID_PREFIX = 6;

@@ -34,6 +34,14 @@ export default class ApprovalsServe extends OpenclawCommand {
       if (json) process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), ...e })}\n`);
       else this.note(`${new Date().toISOString().slice(11, 19)} ${describe(e)}`);
     };
+    // Handlers first: a stop signal that arrives as soon as "serving on" is printed (or during the start)
+    // must still close the endpoint and remove its socket, not kill the process with the default action.
+    const stopped = new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      process.once('SIGHUP', stop);
+    });
     const server = await startApprovalsServer({
       configFile: flags.config,
       approvalsFile: flags.approvals,
@@ -52,12 +60,7 @@ export default class ApprovalsServe extends OpenclawCommand {
       if (server.tokenCreated) this.note(`approvals: generated a socket token in ${server.approvalsPath}`);
       this.note('approvals: answer requests with `openclaw approvals watch`, or `openclaw approvals pending` and `approve ID` / `deny ID`');
     }
-    await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      process.once('SIGHUP', stop);
-    });
+    await stopped;
     await server.close();
     const s = server.stats;
     if (json) process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), event: 'stopped', stats: s })}\n`);
