@@ -112,8 +112,10 @@ export class PacketWriter implements PacketSink {
     private readonly dirRel: string,
     /** The spool of compressed pieces. */
     private readonly spoolFile: string,
-    private readonly mtime: number,
   ) {}
+
+  /** The entries' mtime in the archive (TO's commit time); set before the first packet. */
+  mtime = 0;
 
   /** A packet buffer of `size` bytes (shared memory; one the worker is done with, when there is one). */
   take(size: number): Buffer {
