@@ -71,6 +71,17 @@ export function defaultStamp(now = new Date()): string {
 }
 
 export async function buildReviewBundle(opts: BuildOptions): Promise<BuildResult> {
+  const writer = new PacketWriter();
+  // Unless --strict rules packets out, the thread that writes them boots while git resolves the range.
+  if (opts.forceSizeCap === true || opts.strict !== true) writer.boot();
+  try {
+    return await build(opts, writer);
+  } finally {
+    await writer.settle();
+  }
+}
+
+async function build(opts: BuildOptions, writer: PacketWriter): Promise<BuildResult> {
   const toRef = opts.to ?? 'HEAD';
   const { repo, since, to } = resolveRange(resolve(opts.repo), opts.since, toRef);
   const cap = opts.sizeCap ?? DEFAULT_SIZE_CAP;
@@ -90,7 +101,7 @@ export async function buildReviewBundle(opts: BuildOptions): Promise<BuildResult
   // known before the first one (asked beside the diff: one git start less before the diff begins).
   const toTime = gitTextLater(repo, ['show', '-s', '--format=%ct', to]).then((t) => Number(t) || 0);
   const packetsDir = `review_packets/${stamp}`;
-  const writer = new PacketWriter(join(staging, 'final', packetsDir), packetsDir, spool.archive);
+  writer.target(join(staging, 'final', packetsDir), packetsDir, spool.archive);
   const gate = new PacketGate(writer, () => (forced || (tap.exceeded && !strict) ? 'write' : tap.exceeded ? 'drop' : 'hold'));
   const reserve = packetProseReserve(range);
   const store = new PacketStore(

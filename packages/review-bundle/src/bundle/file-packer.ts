@@ -87,7 +87,9 @@ export class FilePacker {
 
   line(l: DiffLine): void {
     if (this.mode === 'buffer') {
-      (this.current as BufferedHunk).lines.push(l);
+      const hunk = this.current as BufferedHunk;
+      hunk.lines.push(l);
+      hunk.bytes += l.end - l.start;
       this.bufferedBytes += l.end - l.start;
       if (this.bufferedBytes > this.limit) this.enterSplit();
       return;
@@ -138,9 +140,11 @@ export class FilePacker {
     const open = this.current;
     this.buffered = [];
     this.current = undefined;
+    // Each hunk as if its lines came one by one: a hunk starts streaming once it outgrows a packet,
+    // and whether (and then with which lines) depends only on its size so far.
     for (const hunk of buffered) {
-      this.splitHunkStart({ h: hunk.h, lines: [], bytes: hunk.h.raw.length });
-      for (const l of hunk.lines) this.splitLine(l);
+      this.splitHunkStart(hunk);
+      if (hunk.bytes > this.wholeHunkLimit(hunk.h)) this.startStreaming(hunk);
       if (hunk !== open) this.splitHunkEnd();
     }
   }
