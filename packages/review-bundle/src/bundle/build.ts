@@ -11,7 +11,6 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ExitCode, OpenclawError, usageError } from '@openclaw/policy';
-import { LineSplitter } from '../diff/lines.js';
 import { DiffFormatError, DiffParser } from '../diff/parse.js';
 import { DIFF_CONFIG, EMPTY_TREE, firstLine, gitEnv, gitTextLater, resolveRange } from '../git/run.js';
 import { BundleAssembler, BundleTap, JsonlSpool, spoolPaths } from './assemble.js';
@@ -227,7 +226,6 @@ async function streamDiff(
     child.on('close', (code) => res(code ?? 1));
   });
   const parser = new DiffParser(sink);
-  const lines = new LineSplitter((src, start, end) => parser.line(src, start, end));
   let bytes = 0;
   let last = 0;
   // Secrets are looked for line by line only in chunks where one could be: a line completed by this
@@ -248,7 +246,7 @@ async function streamDiff(
       sink.mayHaveSecrets = may || prevMay;
       prevMay = may;
       tail = text.slice(-PREFILTER_OVERLAP);
-      lines.push(chunk as Buffer);
+      parser.push(chunk as Buffer);
       // Full packets are written on the packet writer's thread; wait when too many are in flight.
       if (writer.full) await writer.drain();
       const now = Date.now();
@@ -259,7 +257,6 @@ async function streamDiff(
     }
     await ready;
     sink.mayHaveSecrets = true;
-    lines.end();
     parser.end();
   } catch (e) {
     child.kill('SIGKILL');
