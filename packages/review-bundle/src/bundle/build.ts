@@ -242,7 +242,9 @@ async function streamDiff(
       }
       bytes += (chunk as Buffer).length;
       const text = (chunk as Buffer).toString('latin1');
-      const may = mayContainSecret(tail + text);
+      // A keyword across the boundary lies within the tail and the first PREFILTER_OVERLAP
+      // characters, so the chunk itself is scanned without first being copied behind the tail.
+      const may = mayContainSecret(text) || mayContainSecret(tail + text.slice(0, PREFILTER_OVERLAP));
       sink.mayHaveSecrets = may || prevMay;
       prevMay = may;
       tail = text.slice(-PREFILTER_OVERLAP);
