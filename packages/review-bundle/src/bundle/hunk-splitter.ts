@@ -10,6 +10,7 @@ import type { OldLine } from './old-lines.js';
 const CONTEXT_LINES = 3;
 /** Bytes of diff a cut may look ahead for its trailing context before reading the old blob. */
 const LOOKAHEAD = 1024 * 1024;
+const QUEUE_START = 4096;
 
 /**
  * Cuts one hunk into pieces that each fit in a packet. Positions are hunk-local counts of old-side
@@ -54,10 +55,11 @@ export class HunkSplitter {
    * a cut there): usually a few lines later. Behind a run of added lines longer than LOOKAHEAD they
    * come from the old blob instead, so the queue stays bounded.
    */
-  private qSrc: Buffer[] = new Array<Buffer>(1024).fill(EMPTY);
-  private qStart = new Int32Array(1024);
-  private qEnd = new Int32Array(1024);
-  private qKind = new Uint8Array(1024);
+  // Room for a packet's worth of typical lines and their lookahead; grown when that is not enough.
+  private qSrc: Buffer[] = new Array<Buffer>(QUEUE_START).fill(EMPTY);
+  private qStart = new Int32Array(QUEUE_START);
+  private qEnd = new Int32Array(QUEUE_START);
+  private qKind = new Uint8Array(QUEUE_START);
   /** Lines in the queue (placed or not): indexes [0, qLen). */
   private qLen = 0;
   private queueHead = 0;
