@@ -126,7 +126,9 @@ try {
       const out = join(work, `out-${mb}-${r}`);
       o.push(await measure(bin, ['review-bundle', '--since', since, '--to', to, '--size-cap', '100kb', '--out', out, '--stamp', 'bench', '--json'], repo));
       packets = JSON.parse(readFileSync(join(out, 'artifact.json'), 'utf8')).size_cap_fallback?.packet_count ?? 0;
-      rmSync(out, { recursive: true, force: true });
+      // Outputs stay until the end: deleting a run's hundreds of packet files just before the next
+      // run makes that run's file creation pay for them (ext4 without a journal skips inodes freed
+      // in the last minutes, one by one), which measures the benchmark's cleanup, not the command.
     }
     const pick = (ms: Measure[]): Measure => ({
       ms: median(ms.map((m) => m.ms)),

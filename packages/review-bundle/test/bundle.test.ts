@@ -98,6 +98,24 @@ describe('under the cap', () => {
     const option = await buildReviewBundle({ repo: repo.dir, since: '--output=/tmp/x', outDir: join(testdir(), 'o') }).catch((e) => e);
     expect(option).toMatchObject({ code: 'bad_revision' });
   });
+
+  // The range is resolved in one git call; whatever that call cannot answer plainly is asked again
+  // one revision at a time, so the error names the right flag.
+  it.each([
+    ['a range as --since', { since: 'HEAD~1..HEAD' }, /^--since "HEAD~1\.\.HEAD" is not a commit/],
+    ['an unknown --to', { since: 'HEAD~1', to: 'nosuchbranch' }, /^--to "nosuchbranch" is not a commit/],
+    ['a file name as --to', { since: 'HEAD~1', to: 'a.txt' }, /^--to "a\.txt" is not a commit/],
+    ['a tree as --to', { since: 'HEAD~1', to: 'HEAD^{tree}' }, /^--to "HEAD\^\{tree\}" is not a commit/],
+  ])('%s is a usage error naming the flag', async (_name, range, reason) => {
+    const repo = Repo.create();
+    repo.write('a.txt', 'x\n');
+    repo.commit();
+    repo.write('a.txt', 'y\n');
+    repo.commit();
+    const err = await buildReviewBundle({ repo: repo.dir, outDir: join(testdir(), 'o'), ...range }).catch((e) => e);
+    expect(err).toMatchObject({ code: 'bad_revision', exitCode: 2 });
+    expect(err.reason).toMatch(reason);
+  });
 });
 
 describe('SIZE_CAP packets', () => {

@@ -6,7 +6,7 @@
  */
 import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { ADDED, type DiffLine, type DiffSink, type FileHeader, type HunkHeader, sliceBytes } from '../diff/parse.js';
+import { ADDED, DELETED, type DiffSink, type FileHeader, type HunkHeader, LineBatch } from '../diff/parse.js';
 import { displayPath } from '../git/quote.js';
 import type { ExcludeMatcher } from './exclude.js';
 import { FilePacker } from './file-packer.js';
@@ -190,21 +190,45 @@ export class BundleAssembler implements DiffSink {
     this.packer.hunkStart(h);
   }
 
-  line(l: DiffLine): void {
+  lines(b: LineBatch): void {
     if (!this.packer) return;
-    let line = l;
-    if (l.kind === ADDED && (this.mayHaveSecrets || this.keys.active)) {
-      const r = this.keys.redact(sliceBytes(l));
-      if (r.redactions.length) {
-        line = { src: r.bytes, start: 0, end: r.bytes.length, kind: l.kind, noNewline: l.noNewline };
-        this.redacted += r.redactions.length;
-        const path = displayPath((this.header as FileHeader).newPath as Buffer);
-        for (const x of r.redactions) this.o.redactions.push({ path, line: this.newLine, column: x.column, rule: x.rule } satisfies RedactionEntry);
-      }
-    } else if (l.kind !== ADDED) this.keys.interrupt();
-    if (l.kind !== 0x2d) this.newLine++;
-    this.o.tap.writeRange(line.src, line.start, line.end);
-    this.packer.line(line);
+    if (this.mayHaveSecrets || this.keys.active) {
+      this.linesChecked(b);
+      return;
+    }
+    // No rule can match in these chunks and no key block is open: the run passes whole.
+    const kinds = b.kinds;
+    let deleted = 0;
+    for (let i = 0; i < kinds.length; i++) if (kinds[i] === DELETED) deleted++;
+    this.newLine += kinds.length - deleted;
+    this.pass(b);
+  }
+
+  /** Added lines one by one through the redaction rules; a redacted line splits the run. */
+  private linesChecked(b: LineBatch): void {
+    const n = b.count;
+    let from = 0;
+    for (let i = 0; i < n; i++) {
+      const kind = b.kinds[i];
+      if (kind === ADDED) {
+        const r = this.keys.redact(b.src.subarray(b.startOf(i), b.ends[i]));
+        if (r.redactions.length) {
+          if (i > from) this.pass(b.slice(from, i));
+          this.redacted += r.redactions.length;
+          const path = displayPath((this.header as FileHeader).newPath as Buffer);
+          for (const x of r.redactions) this.o.redactions.push({ path, line: this.newLine, column: x.column, rule: x.rule } satisfies RedactionEntry);
+          this.pass(LineBatch.single(r.bytes, 0, r.bytes.length, ADDED, b.noNewline));
+          from = i + 1;
+        }
+      } else this.keys.interrupt();
+      if (kind !== DELETED) this.newLine++;
+    }
+    if (from < n) this.pass(from === 0 ? b : b.slice(from, n));
+  }
+
+  private pass(b: LineBatch): void {
+    this.o.tap.writeRange(b.src, b.begin, b.end);
+    (this.packer as FilePacker).lines(b);
   }
 
   hunkEnd(): void {

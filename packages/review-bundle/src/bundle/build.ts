@@ -11,9 +11,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ExitCode, OpenclawError, usageError } from '@openclaw/policy';
-import { LineSplitter } from '../diff/lines.js';
 import { DiffFormatError, DiffParser } from '../diff/parse.js';
-import { DIFF_CONFIG, EMPTY_TREE, firstLine, gitEnv, repoRoot, resolveRevision, runGit } from '../git/run.js';
+import { DIFF_CONFIG, EMPTY_TREE, firstLine, gitEnv, gitTextLater, resolveRange } from '../git/run.js';
 import { BundleAssembler, BundleTap, JsonlSpool, spoolPaths } from './assemble.js';
 import { ExcludeMatcher } from './exclude.js';
 import { PacketGate, PacketWriter } from './packet-writer.js';
@@ -71,10 +70,19 @@ export function defaultStamp(now = new Date()): string {
 }
 
 export async function buildReviewBundle(opts: BuildOptions): Promise<BuildResult> {
-  const repo = repoRoot(resolve(opts.repo));
-  const since = resolveRevision(repo, opts.since, '--since', { allowEmptyTree: true });
+  const writer = new PacketWriter();
+  // Unless --strict rules packets out, the thread that writes them boots while git resolves the range.
+  if (opts.forceSizeCap === true || opts.strict !== true) writer.boot();
+  try {
+    return await build(opts, writer);
+  } finally {
+    await writer.settle();
+  }
+}
+
+async function build(opts: BuildOptions, writer: PacketWriter): Promise<BuildResult> {
   const toRef = opts.to ?? 'HEAD';
-  const to = resolveRevision(repo, toRef, '--to');
+  const { repo, since, to } = resolveRange(resolve(opts.repo), opts.since, toRef);
   const cap = opts.sizeCap ?? DEFAULT_SIZE_CAP;
   if (cap < MIN_SIZE_CAP)
     throw usageError(`--size-cap ${cap} is below the minimum of ${MIN_SIZE_CAP} bytes`, 'a packet needs room for its header and some diff: use 2kb or more');
@@ -88,10 +96,11 @@ export async function buildReviewBundle(opts: BuildOptions): Promise<BuildResult
   const strict = opts.strict === true;
   const spool = spoolPaths(staging);
   const tap = new BundleTap(spool.bundle, cap - Buffer.byteLength(bundleProse(range)));
-  // TO's commit time is the archive's mtime; packets are archived as they are written.
-  const toTime = Number(runGit(repo, ['show', '-s', '--format=%ct', to]).stdout.toString().trim()) || 0;
+  // TO's commit time is the archive's mtime; packets are archived as they are written, so it is
+  // known before the first one (asked beside the diff: one git start less before the diff begins).
+  const toTime = gitTextLater(repo, ['show', '-s', '--format=%ct', to]).then((t) => Number(t) || 0);
   const packetsDir = `review_packets/${stamp}`;
-  const writer = new PacketWriter(join(staging, 'final', packetsDir), packetsDir, spool.archive, toTime);
+  writer.target(join(staging, 'final', packetsDir), packetsDir, spool.archive);
   const gate = new PacketGate(writer, () => (forced || (tap.exceeded && !strict) ? 'write' : tap.exceeded ? 'drop' : 'hold'));
   const reserve = packetProseReserve(range);
   const store = new PacketStore(
@@ -114,7 +123,10 @@ export async function buildReviewBundle(opts: BuildOptions): Promise<BuildResult
     maxBuffer: opts.maxBuffer ?? 8 * 1024 * 1024,
   });
   try {
-    const diffBytes = await streamDiff(repo, since, to, assembler, writer, (diffBytes, done) =>
+    const ready = toTime.then((t) => {
+      writer.mtime = t;
+    });
+    const diffBytes = await streamDiff(repo, since, to, assembler, writer, ready, (diffBytes, done) =>
       opts.onProgress?.({ diffBytes, files: assembler.stats.files, packets: store.count, done }),
     );
     store.finish();
@@ -135,7 +147,7 @@ export async function buildReviewBundle(opts: BuildOptions): Promise<BuildResult
       redactionsFile: spool.redactions,
       forced,
       strict,
-      mtime: toTime,
+      mtime: writer.mtime,
       diffBytes,
     });
     if (artifact.status === 'size_cap_exceeded') {
@@ -179,6 +191,8 @@ async function streamDiff(
   to: string,
   sink: BundleAssembler,
   writer: PacketWriter,
+  /** Must be settled before the first line is read. */
+  ready: Promise<void>,
   progress: (bytes: number, done: boolean) => void,
 ): Promise<number> {
   const args = [
@@ -212,22 +226,29 @@ async function streamDiff(
     child.on('close', (code) => res(code ?? 1));
   });
   const parser = new DiffParser(sink);
-  const lines = new LineSplitter((src, start, end) => parser.line(src, start, end));
   let bytes = 0;
   let last = 0;
   // Secrets are looked for line by line only in chunks where one could be: a line completed by this
   // chunk may have begun in the previous one, hence the previous verdict counts too.
   let tail = '';
   let prevMay = false;
+  let started = false;
   try {
     for await (const chunk of child.stdout) {
+      // Awaited here, not before the loop: a child's stdout nobody reads yet is discarded when it exits.
+      if (!started) {
+        started = true;
+        await ready;
+      }
       bytes += (chunk as Buffer).length;
       const text = (chunk as Buffer).toString('latin1');
-      const may = mayContainSecret(tail + text);
+      // A keyword across the boundary lies within the tail and the first PREFILTER_OVERLAP
+      // characters, so the chunk itself is scanned without first being copied behind the tail.
+      const may = mayContainSecret(text) || mayContainSecret(tail + text.slice(0, PREFILTER_OVERLAP));
       sink.mayHaveSecrets = may || prevMay;
       prevMay = may;
       tail = text.slice(-PREFILTER_OVERLAP);
-      lines.push(chunk as Buffer);
+      parser.push(chunk as Buffer);
       // Full packets are written on the packet writer's thread; wait when too many are in flight.
       if (writer.full) await writer.drain();
       const now = Date.now();
@@ -236,8 +257,8 @@ async function streamDiff(
         progress(bytes, false);
       }
     }
+    await ready;
     sink.mayHaveSecrets = true;
-    lines.end();
     parser.end();
   } catch (e) {
     child.kill('SIGKILL');

@@ -11,7 +11,8 @@
  * Memory: a file is buffered only up to the packet budget (or maxBuffer, if smaller) before the
  * packer commits to cutting it; a cut hunk streams with a piece (at most one packet) in memory.
  */
-import { type DiffLine, type FileHeader, type HunkHeader, type Slice, sliceOf } from '../diff/parse.js';
+import type { FileHeader, HunkHeader, LineBatch, Slice } from '../diff/parse.js';
+import { sliceOf } from '../diff/parse.js';
 import { continuationHeader, deletionHeader, firstLines, hunkHeader } from './hunk.js';
 import { HunkSplitter } from './hunk-splitter.js';
 import type { OldBlobLines } from './old-lines.js';
@@ -31,8 +32,13 @@ export interface FilePackerContext {
 
 interface BufferedHunk {
   h: HunkHeader;
-  lines: DiffLine[];
+  runs: LineBatch[];
   bytes: number;
+}
+
+/** The runs' bytes as parts of a packet. */
+function runParts(parts: Slice[], runs: LineBatch[]): void {
+  for (const r of runs) parts.push({ src: r.src, start: r.begin, end: r.end });
 }
 
 export class FilePacker {
@@ -74,7 +80,7 @@ export class FilePacker {
   }
 
   hunkStart(h: HunkHeader): void {
-    const hunk = { h, lines: [], bytes: h.raw.length };
+    const hunk: BufferedHunk = { h, runs: [], bytes: h.raw.length };
     if (this.mode === 'buffer') {
       this.buffered.push(hunk);
       this.bufferedBytes += h.raw.length;
@@ -85,14 +91,18 @@ export class FilePacker {
     this.splitHunkStart(hunk);
   }
 
-  line(l: DiffLine): void {
+  lines(b: LineBatch): void {
     if (this.mode === 'buffer') {
-      (this.current as BufferedHunk).lines.push(l);
-      this.bufferedBytes += l.end - l.start;
+      const hunk = this.current as BufferedHunk;
+      const bytes = b.bytes;
+      hunk.runs.push(b);
+      hunk.bytes += bytes;
+      this.bufferedBytes += bytes;
+      // Only the total matters (see enterSplit), so checking once per run is the same as per line.
       if (this.bufferedBytes > this.limit) this.enterSplit();
       return;
     }
-    this.splitLine(l);
+    this.splitLines(b);
   }
 
   hunkEnd(): void {
@@ -117,7 +127,7 @@ export class FilePacker {
     const parts: Slice[] = [sliceOf(this.headerBytes)];
     for (const hunk of this.buffered) {
       parts.push(sliceOf(hunk.h.raw));
-      for (const l of hunk.lines) parts.push(l);
+      runParts(parts, hunk.runs);
     }
     this.write(parts);
     this.buffered = [];
@@ -138,9 +148,11 @@ export class FilePacker {
     const open = this.current;
     this.buffered = [];
     this.current = undefined;
+    // Each hunk as if its lines came one by one: a hunk starts streaming once it outgrows a packet,
+    // and whether (and then with which lines) depends only on its size so far.
     for (const hunk of buffered) {
-      this.splitHunkStart({ h: hunk.h, lines: [], bytes: hunk.h.raw.length });
-      for (const l of hunk.lines) this.splitLine(l);
+      this.splitHunkStart(hunk);
+      if (hunk.bytes > this.wholeHunkLimit(hunk.h)) this.startStreaming(hunk);
       if (hunk !== open) this.splitHunkEnd();
     }
   }
@@ -191,14 +203,14 @@ export class FilePacker {
     this.streaming = false;
   }
 
-  private splitLine(l: DiffLine): void {
+  private splitLines(b: LineBatch): void {
     if (this.streaming) {
-      (this.splitter as HunkSplitter).add(l);
+      (this.splitter as HunkSplitter).add(b);
       return;
     }
     const hunk = this.pendingHunk as BufferedHunk;
-    hunk.lines.push(l);
-    hunk.bytes += l.end - l.start;
+    hunk.runs.push(b);
+    hunk.bytes += b.bytes;
     if (hunk.bytes > this.wholeHunkLimit(hunk.h)) this.startStreaming(hunk);
   }
 
@@ -228,7 +240,7 @@ export class FilePacker {
     }
     // A deletion has one hunk: placed whole, it is the last piece.
     const parts: Slice[] = [sliceOf(header)];
-    for (const l of hunk.lines) parts.push(l);
+    runParts(parts, hunk.runs);
     this.writeInSection(parts, h.newCount - h.oldCount, this.isDeletion);
   }
 
@@ -238,7 +250,7 @@ export class FilePacker {
     if (store.remaining() - this.sectionCost() < store.budget / 4) store.open();
     this.streaming = true;
     this.splitter = new HunkSplitter(this, this.ctx, hunk.h, this.droppedShift);
-    for (const l of hunk.lines) this.splitter.add(l);
+    for (const b of hunk.runs) this.splitter.add(b);
   }
 
   recordOmission(reason: string): void {

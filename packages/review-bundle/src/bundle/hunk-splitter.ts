@@ -2,31 +2,36 @@
  * Cuts one hunk that is larger than a packet into smaller hunks, each a patch of its own for the
  * file as it is when its packet is applied (see file-packer.ts for the numbering and context rules).
  */
-import { ADDED, CONTEXT, DELETED, type DiffLine, type HunkHeader, type Slice, sliceOf } from '../diff/parse.js';
+import { ADDED, CONTEXT, DELETED, type HunkHeader, type LineBatch, type Slice, sliceOf } from '../diff/parse.js';
 import type { FilePacker, FilePackerContext } from './file-packer.js';
-import { asContext, contextLine, firstLines, hunkHeader } from './hunk.js';
+import { contextLine, firstLines, hunkHeader, rangeAsContext } from './hunk.js';
 import type { OldLine } from './old-lines.js';
 
 const CONTEXT_LINES = 3;
 /** Bytes of diff a cut may look ahead for its trailing context before reading the old blob. */
 const LOOKAHEAD = 1024 * 1024;
+const QUEUE_START = 4096;
 
 /**
  * Cuts one hunk into pieces that each fit in a packet. Positions are hunk-local counts of old-side
  * (context and deleted) and new-side (context and added) lines consumed so far.
  *
  * This runs once per line of every hunk larger than a packet, so it allocates nothing per line: the
- * queue and its index of old-side lines are arrays with moving heads (compacted now and then), the
- * trailing context a line would need is measured in place, and a piece remembers only how many of
- * those old lines it takes; they are looked up when the piece is closed.
+ * queue is typed arrays of each line's chunk, range and kind, and it and its index of old-side lines
+ * have moving heads (compacted now and then); the trailing context a line would need is measured in
+ * place, a piece's body is a range of the queue, and a piece remembers only how many of the old
+ * lines after it it takes; they are looked up when the piece is closed.
  */
 export class HunkSplitter {
   /** Line-count change of the lines that could not be placed (their piece is missing). */
   droppedDelta = 0;
   private oldIdx = 0;
   private newIdx = 0;
-  /** The last new-side lines seen, as context (lead of the next piece): a ring of CONTEXT_LINES. */
-  private readonly ring: (DiffLine | undefined)[] = [undefined, undefined, undefined];
+  /** The last new-side lines seen (lead context of the next piece): a ring of CONTEXT_LINES. */
+  private readonly ringSrc: Buffer[] = [EMPTY, EMPTY, EMPTY];
+  private readonly ringStart = [0, 0, 0];
+  private readonly ringEnd = [0, 0, 0];
+  private readonly ringKind = [0, 0, 0];
   private ringNext = 0;
   private ringSize = 0;
   private piece: Piece | undefined;
@@ -50,7 +55,13 @@ export class HunkSplitter {
    * a cut there): usually a few lines later. Behind a run of added lines longer than LOOKAHEAD they
    * come from the old blob instead, so the queue stays bounded.
    */
-  private queue: DiffLine[] = [];
+  // Room for a packet's worth of typical lines and their lookahead; grown when that is not enough.
+  private qSrc: Buffer[] = new Array<Buffer>(QUEUE_START).fill(EMPTY);
+  private qStart = new Int32Array(QUEUE_START);
+  private qEnd = new Int32Array(QUEUE_START);
+  private qKind = new Uint8Array(QUEUE_START);
+  /** Lines in the queue (placed or not): indexes [0, qLen). */
+  private qLen = 0;
   private queueHead = 0;
   private queueBytes = 0;
   /** Sequence number (lines added so far) of queue[0]. */
@@ -60,28 +71,58 @@ export class HunkSplitter {
   private oldHead = 0;
   private oldBase = 0;
 
-  add(l: DiffLine): void {
-    if (this.dropping) {
-      this.droppedDelta += l.kind === ADDED ? 1 : l.kind === DELETED ? -1 : 0;
-      return;
+  /** The next lines of the hunk; each is queued and the queue drained, exactly as if added alone. */
+  add(b: LineBatch): void {
+    const n = b.count;
+    const ends = b.ends;
+    const kinds = b.kinds;
+    let start = b.begin;
+    for (let j = 0; j < n; j++) {
+      const kind = kinds[j] as number;
+      const end = ends[j] as number;
+      if (this.dropping) this.droppedDelta += kind === ADDED ? 1 : kind === DELETED ? -1 : 0;
+      else {
+        if (this.qLen === this.qKind.length) this.grow();
+        const at = this.qLen++;
+        this.qSrc[at] = b.src;
+        this.qStart[at] = start;
+        this.qEnd[at] = end;
+        this.qKind[at] = kind;
+        if (kind !== ADDED) this.oldAt.push(this.queueBase + at);
+        this.queueBytes += end - start;
+        this.drain(false);
+      }
+      start = end;
     }
-    if (l.kind !== ADDED) this.oldAt.push(this.queueBase + this.queue.length);
-    this.queue.push(l);
-    this.queueBytes += l.end - l.start;
-    this.drain(false);
+  }
+
+  /** Doubles the queue's room. */
+  private grow(): void {
+    const size = this.qKind.length * 2;
+    const src = new Array<Buffer>(size).fill(EMPTY);
+    for (let i = 0; i < this.qLen; i++) src[i] = this.qSrc[i] as Buffer;
+    this.qSrc = src;
+    const start = new Int32Array(size);
+    start.set(this.qStart);
+    this.qStart = start;
+    const end = new Int32Array(size);
+    end.set(this.qEnd);
+    this.qEnd = end;
+    const kind = new Uint8Array(size);
+    kind.set(this.qKind);
+    this.qKind = kind;
   }
 
   finish(): void {
     this.drain(true);
     // The last piece of a deletion (nothing dropped) removes the file.
-    if (this.piece?.body.length) this.closePiece(this.file.isDeletion && !this.dropping);
+    if (this.piece?.bodyCount) this.closePiece(this.file.isDeletion && !this.dropping);
     this.piece = undefined;
   }
 
   private drain(final: boolean): void {
-    while (this.queueHead < this.queue.length) {
+    while (this.queueHead < this.qLen) {
       const i = this.queueHead;
-      const l = this.queue[i] as DiffLine;
       const seq = this.queueBase + i;
       while (this.oldHead < this.oldAt.length && (this.oldAt[this.oldHead] as number) <= seq) this.oldHead++;
       const known = this.oldAt.length - this.oldHead;
@@ -90,25 +131,32 @@ export class HunkSplitter {
       else if (this.queueBytes > LOOKAHEAD) fromBlob = true;
       else return;
       this.queueHead++;
-      this.queueBytes -= l.end - l.start;
-      this.place(l, fromBlob);
+      this.queueBytes -= (this.qEnd[i] as number) - (this.qStart[i] as number);
+      this.place(i, fromBlob);
       if (this.dropping) {
-        for (let j = this.queueHead; j < this.queue.length; j++) {
-          const d = this.queue[j] as DiffLine;
-          this.droppedDelta += d.kind === ADDED ? 1 : d.kind === DELETED ? -1 : 0;
+        for (let j = this.queueHead; j < this.qLen; j++) {
+          const k = this.qKind[j];
+          this.droppedDelta += k === ADDED ? 1 : k === DELETED ? -1 : 0;
         }
-        this.queueHead = this.queue.length;
+        this.queueHead = this.qLen;
       }
-      if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) this.compact();
+      // Placed lines stay while the open piece's body holds them.
+      const keep = this.piece ? Math.min(this.queueHead, this.piece.bodyFrom - this.queueBase) : this.queueHead;
+      if (keep > 1024 && keep * 2 > this.qLen) this.compact(keep);
     }
   }
 
-  /** Drops placed lines from the queue (never the ones a piece may still take as trailing context). */
-  private compact(): void {
-    const h = this.queueHead;
-    this.queue = this.queue.slice(h);
+  /** Drops the first `h` queued lines (placed, and in no open piece; never trailing context). */
+  private compact(h: number): void {
+    const n = this.qLen - h;
+    this.qSrc.copyWithin(0, h, this.qLen);
+    this.qSrc.fill(EMPTY, n, this.qLen);
+    this.qStart.copyWithin(0, h, this.qLen);
+    this.qEnd.copyWithin(0, h, this.qLen);
+    this.qKind.copyWithin(0, h, this.qLen);
+    this.qLen = n;
     this.queueBase += h;
-    this.queueHead = 0;
+    this.queueHead -= h;
     const o = this.oldHead;
     this.oldAt = this.oldAt.slice(o);
     this.oldBase += o;
@@ -117,16 +165,23 @@ export class HunkSplitter {
 
   /** Byte length, as a context line, of queued old-side line number `m` after the current line. */
   private queuedOldLength(m: number): number {
-    const l = this.queue[(this.oldAt[this.oldHead + m] as number) - this.queueBase] as DiffLine;
-    return l.end - l.start;
+    const i = (this.oldAt[this.oldHead + m] as number) - this.queueBase;
+    return (this.qEnd[i] as number) - (this.qStart[i] as number);
   }
 
-  private place(l: DiffLine, fromBlob: boolean): void {
-    const len = l.end - l.start;
+  /** Queued line `i` as a context line. */
+  private queuedAsContext(i: number): Buffer {
+    return rangeAsContext(this.qSrc[i] as Buffer, this.qStart[i] as number, this.qEnd[i] as number, this.qKind[i] as number);
+  }
+
+  /** Places queued line `i`. */
+  private place(i: number, fromBlob: boolean): void {
+    const len = (this.qEnd[i] as number) - (this.qStart[i] as number);
+    const kind = this.qKind[i] as number;
     for (;;) {
-      this.piece ??= this.openPiece();
+      this.piece ??= this.openPiece(this.queueBase + i);
       const p = this.piece;
-      const runAfter = l.kind === CONTEXT ? p.trailingContext + 1 : 0;
+      const runAfter = kind === CONTEXT ? p.trailingContext + 1 : 0;
       // Trailing context: up to three old lines after the cut, at least one unless the body already
       // ends with context or the old file ends there (git apply then anchors the hunk at the end).
       const want = runAfter >= CONTEXT_LINES ? 0 : CONTEXT_LINES - runAfter;
@@ -134,7 +189,7 @@ export class HunkSplitter {
       let available: number;
       if (want === 0) available = 0;
       else if (fromBlob) {
-        blob = this.trailFromBlob(this.oldIdx + (l.kind !== ADDED ? 1 : 0), want);
+        blob = this.trailFromBlob(this.oldIdx + (kind !== ADDED ? 1 : 0), want);
         available = blob.length;
       } else available = Math.min(want, this.oldAt.length - this.oldHead);
       const required = runAfter === 0 && available > 0 ? 1 : 0;
@@ -148,20 +203,20 @@ export class HunkSplitter {
         k++;
       }
       if (room >= 0 && k >= required) {
-        p.body.push(l);
+        p.bodyCount++;
         p.bodyBytes += len;
-        if (l.kind !== ADDED) p.old++;
-        if (l.kind !== DELETED) p.new++;
-        if (l.kind !== CONTEXT) p.changes++;
+        if (kind !== ADDED) p.old++;
+        if (kind !== DELETED) p.new++;
+        if (kind !== CONTEXT) p.changes++;
         p.trailingContext = runAfter;
         p.trailCount = k;
         p.trailBlob = blob && k ? blob.slice(0, k) : undefined;
-        this.consume(l);
+        this.consume(i, kind);
         // The old-side line number (hunk-local) of the first trailing line, for closePiece.
         p.trailFrom = this.oldIdx;
         return;
       }
-      if (p.body.length) {
+      if (p.bodyCount) {
         this.closePiece();
         this.ctx.store.open();
         continue;
@@ -173,29 +228,35 @@ export class HunkSplitter {
       }
       // Not even alone in an empty packet (with the one line of context a cut needs after it).
       this.piece = undefined;
-      this.dropFrom(l, len + (p.fixed - p.leadBytes) <= p.space);
+      this.dropFrom(kind, len, len + (p.fixed - p.leadBytes) <= p.space);
       return;
     }
   }
 
-  private consume(l: DiffLine): void {
-    if (l.kind !== ADDED) this.oldIdx++;
-    if (l.kind !== DELETED) {
+  private consume(i: number, kind: number): void {
+    if (kind !== ADDED) this.oldIdx++;
+    if (kind !== DELETED) {
       this.newIdx++;
-      this.ring[this.ringNext] = l;
-      this.ringNext = (this.ringNext + 1) % CONTEXT_LINES;
+      const r = this.ringNext;
+      this.ringSrc[r] = this.qSrc[i] as Buffer;
+      this.ringStart[r] = this.qStart[i] as number;
+      this.ringEnd[r] = this.qEnd[i] as number;
+      this.ringKind[r] = kind;
+      this.ringNext = (r + 1) % CONTEXT_LINES;
       if (this.ringSize < CONTEXT_LINES) this.ringSize++;
     }
   }
 
-  private openPiece(): Piece {
+  /** A new piece whose body starts with the line of sequence number `bodyFrom`. */
+  private openPiece(bodyFrom: number): Piece {
     const { store } = this.ctx;
     const space = store.remaining() - this.file.sectionCost();
     // Lead context: the new lines just before the cut, as many as fit in an eighth of the room.
     const lead: Buffer[] = [];
     let leadBytes = 0;
     for (let i = 1; i <= this.ringSize; i++) {
-      const b = asContext(this.ring[(this.ringNext - i + CONTEXT_LINES) % CONTEXT_LINES] as DiffLine);
+      const r = (this.ringNext - i + CONTEXT_LINES) % CONTEXT_LINES;
+      const b = rangeAsContext(this.ringSrc[r] as Buffer, this.ringStart[r] as number, this.ringEnd[r] as number, this.ringKind[r] as number);
       if (leadBytes + b.length > space / 8) break;
       lead.unshift(b);
       leadBytes += b.length;
@@ -207,7 +268,8 @@ export class HunkSplitter {
       leadBytes,
       fixed: headerMax + leadBytes,
       space,
-      body: [],
+      bodyFrom,
+      bodyCount: 0,
       bodyBytes: 0,
       old: 0,
       new: 0,
@@ -225,7 +287,7 @@ export class HunkSplitter {
     const out: Buffer[] = [];
     for (let m = 0; m < p.trailCount; m++) {
       const seq = this.oldAt[p.trailFrom + m - this.oldBase] as number;
-      out.push(asContext(this.queue[seq - this.queueBase] as DiffLine));
+      out.push(this.queuedAsContext(seq - this.queueBase));
     }
     return out;
   }
@@ -243,7 +305,17 @@ export class HunkSplitter {
     const header = hunkHeader(first - sectionDelta, oldCount, first, newCount, this.h.heading);
     const parts: Slice[] = [sliceOf(header)];
     for (const b of p.lead) parts.push(sliceOf(b));
-    for (const b of p.body) parts.push(b);
+    // The body as runs: consecutive lines of one chunk are one slice.
+    let i = p.bodyFrom - this.queueBase;
+    const to = i + p.bodyCount;
+    while (i < to) {
+      const src = this.qSrc[i] as Buffer;
+      const start = this.qStart[i] as number;
+      let end = this.qEnd[i] as number;
+      i++;
+      while (i < to && this.qSrc[i] === src && this.qStart[i] === end) end = this.qEnd[i++] as number;
+      parts.push({ src, start, end });
+    }
     for (const t of this.trailOf(p)) parts.push(sliceOf(t));
     this.file.writeInSection(parts, p.new - p.old, final);
   }
@@ -256,13 +328,13 @@ export class HunkSplitter {
     return reader.peek(this.oldFirst + oldAfter, n);
   }
 
-  private dropFrom(l: DiffLine, fitsAlone: boolean): void {
+  private dropFrom(kind: number, len: number, fitsAlone: boolean): void {
     this.dropping = true;
-    this.droppedDelta += l.kind === ADDED ? 1 : l.kind === DELETED ? -1 : 0;
-    const side = l.kind === DELETED ? `old line ${this.oldFirst + this.oldIdx}` : `new line ${this.newFirst + this.newIdx}`;
+    this.droppedDelta += kind === ADDED ? 1 : kind === DELETED ? -1 : 0;
+    const side = kind === DELETED ? `old line ${this.oldFirst + this.oldIdx}` : `new line ${this.newFirst + this.newIdx}`;
     const why = fitsAlone
-      ? `${side} (${l.end - l.start} bytes) and the old line after it, which a cut there needs as context, do not fit together in a packet of ${this.ctx.store.budget} bytes (after the packet header)`
-      : `${side} is ${l.end - l.start} bytes, more than fits in a packet of ${this.ctx.store.budget} bytes (after the packet header)`;
+      ? `${side} (${len} bytes) and the old line after it, which a cut there needs as context, do not fit together in a packet of ${this.ctx.store.budget} bytes (after the packet header)`
+      : `${side} is ${len} bytes, more than fits in a packet of ${this.ctx.store.budget} bytes (after the packet header)`;
     this.file.recordOmission(
       `${why}; ` + `the rest of hunk @@ -${this.h.oldStart},${this.h.oldCount} +${this.h.newStart},${this.h.newCount} @@ from that line is not in the packets`,
     );
@@ -276,7 +348,9 @@ interface Piece {
   /** Header allowance plus lead bytes. */
   fixed: number;
   space: number;
-  body: DiffLine[];
+  /** The body: the lines of sequence numbers [bodyFrom, bodyFrom + bodyCount) of the queue. */
+  bodyFrom: number;
+  bodyCount: number;
   bodyBytes: number;
   old: number;
   new: number;
@@ -289,16 +363,17 @@ interface Piece {
   trailBlob: TrailLine[] | undefined;
 }
 
-/** An old line after a cut: from the diff (context or deleted) or from the old blob. */
-type TrailLine = DiffLine | OldLine;
+/** An old line after a cut read from the old blob (those from the diff are queued lines). */
+type TrailLine = OldLine;
 
 const MARKER_BYTES = '\n\\ No newline at end of file\n'.length;
+const EMPTY = Buffer.alloc(0);
 
 /** Its length as a context line, without building it. */
 function trailLength(t: TrailLine): number {
-  return 'kind' in t ? t.end - t.start : 1 + t.bytes.length + (t.noNewline ? MARKER_BYTES : 0);
+  return 1 + t.bytes.length + (t.noNewline ? MARKER_BYTES : 0);
 }
 
 function trailBytes(t: TrailLine): Buffer {
-  return 'kind' in t ? asContext(t) : contextLine(t.bytes, t.noNewline);
+  return contextLine(t.bytes, t.noNewline);
 }

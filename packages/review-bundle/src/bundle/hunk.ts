@@ -1,6 +1,6 @@
 /** Hunk headers and context lines for the pieces of a file that the packer writes. */
 
-import { ADDED, CONTEXT, type DiffLine, type FileHeader, type HunkHeader, sliceBytes } from '../diff/parse.js';
+import { CONTEXT, type FileHeader, type HunkHeader } from '../diff/parse.js';
 import { quotePath } from '../git/quote.js';
 
 /** Position (1-based) of a hunk's first line on each side; a 0-count side names the line before. */
@@ -18,10 +18,10 @@ export function hunkHeader(oldFirst: number, oldCount: number, newFirst: number,
   return Buffer.from(`@@ -${range(oldFirst, oldCount)} +${range(newFirst, newCount)} @@${heading}\n`, 'latin1');
 }
 
-/** The same line as context (` content`), keeping its "\ No newline" marker. */
-export function asContext(line: DiffLine): Buffer {
-  if (line.kind === CONTEXT) return sliceBytes(line);
-  const b = Buffer.from(sliceBytes(line));
+/** The line `src[start, end)` of `kind` as context (` content`), keeping its "\ No newline" marker. */
+export function rangeAsContext(src: Buffer, start: number, end: number, kind: number): Buffer {
+  if (kind === CONTEXT) return src.subarray(start, end);
+  const b = Buffer.from(src.subarray(start, end));
   b[0] = CONTEXT;
   return b;
 }
@@ -29,9 +29,6 @@ export function asContext(line: DiffLine): Buffer {
 export function contextLine(content: Buffer, noNewline: boolean): Buffer {
   return Buffer.concat([Buffer.from(' '), content, ...(noNewline ? [Buffer.from('\n\\ No newline at end of file\n')] : [])]);
 }
-
-export const isNewSide = (l: DiffLine) => l.kind !== 0x2d;
-export const isOldSide = (l: DiffLine) => l.kind !== ADDED;
 
 /**
  * The header of a later piece of a file: a plain modification of the path the file has by then (a

@@ -51,7 +51,8 @@ const { parentPort, workerData } = require('node:worker_threads');
 const { closeSync, openSync, writeSync } = require('node:fs');
 const { hash } = require('node:crypto');
 const { constants, crc32, deflateRawSync } = require('node:zlib');
-const { spoolFd, level } = workerData;
+const { level } = workerData;
+let spoolFd = -1;
 const options = { level, finishFlush: constants.Z_SYNC_FLUSH };
 let at = 0;
 function writeAll(fd, b, pos) {
@@ -65,6 +66,10 @@ function spool(b) {
   return r;
 }
 parentPort.on('message', (m) => {
+  if (m.spoolFd !== undefined) {
+    spoolFd = m.spoolFd;
+    return;
+  }
   const data = Buffer.from(m.buffer, m.offset, m.length);
   try {
     const fd = openSync(m.file, 'wx', 0o644);
@@ -93,6 +98,7 @@ export class PacketWriter implements PacketSink {
   readonly written: WrittenPacket[] = [];
   private readonly spooled: Spooled[] = [];
   private worker: Worker | undefined;
+  private started = false;
   private spoolFd = -1;
   private posted = 0;
   /** Packets the worker is done with (it answers in order). */
@@ -105,15 +111,32 @@ export class PacketWriter implements PacketSink {
   private readonly free: SharedArrayBuffer[] = [];
   private prevBytes = 0;
 
-  constructor(
-    /** The packet folder (created on the first packet). */
-    private readonly dir: string,
-    /** The same folder as named inside the archive (`review_packets/<stamp>`). */
-    private readonly dirRel: string,
-    /** The spool of compressed pieces. */
-    private readonly spoolFile: string,
-    private readonly mtime: number,
-  ) {}
+  /** The packet folder (created on the first packet). */
+  private dir = '';
+  /** The same folder as named inside the archive (`review_packets/<stamp>`). */
+  private dirRel = '';
+  /** The spool of compressed pieces. */
+  private spoolFile = '';
+
+  /** Where the packets go; set before the first packet. */
+  target(dir: string, dirRel: string, spoolFile: string): void {
+    this.dir = dir;
+    this.dirRel = dirRel;
+    this.spoolFile = spoolFile;
+  }
+
+  /**
+   * Starts the worker thread ahead of the first packet (a thread takes some 40 ms to boot, which
+   * then overlaps with resolving the range and starting git). Until packets are posted it does not
+   * hold the process open, so a run that fails early or needs no packets just ends.
+   */
+  boot(): void {
+    this.worker ??= this.spawn();
+    this.worker.unref();
+  }
+
+  /** The entries' mtime in the archive (TO's commit time); set before the first packet. */
+  mtime = 0;
 
   /** A packet buffer of `size` bytes (shared memory; one the worker is done with, when there is one). */
   take(size: number): Buffer {
@@ -127,7 +150,12 @@ export class PacketWriter implements PacketSink {
     const worker = this.start();
     const name = packetName(index, MIN_WIDTH);
     // The tar header of this packet carries the padding of the previous entry in front of it.
-    const header = Buffer.concat([tarPadding(this.prevBytes), tarHeader(`${this.dirRel}/${name}`, data.length, false, this.mtime)]);
+    // A plain Uint8Array of its own: a Buffer (a view of the shared pool) costs ten times as much
+    // to post to the worker as the bytes themselves.
+    const pad = tarPadding(this.prevBytes);
+    const header = new Uint8Array(pad.length + 512);
+    header.set(pad, 0);
+    header.set(tarHeader(`${this.dirRel}/${name}`, data.length, false, this.mtime), pad.length);
     this.prevBytes = data.length;
     this.posted++;
     this.inFlight.push(data.buffer as SharedArrayBuffer);
@@ -230,10 +258,20 @@ export class PacketWriter implements PacketSink {
   }
 
   private start(): Worker {
-    if (this.worker) return this.worker;
+    if (this.started && this.worker) return this.worker;
+    if (!this.dir) throw new Error('internal error: packet written before its folder was set');
     mkdirSync(this.dir, { recursive: true });
     this.spoolFd = openSync(this.spoolFile, 'wx+', 0o600);
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { spoolFd: this.spoolFd, level: DEFLATE_LEVEL } });
+    const worker = this.worker ?? this.spawn();
+    this.worker = worker;
+    worker.ref();
+    worker.postMessage({ spoolFd: this.spoolFd });
+    this.started = true;
+    return worker;
+  }
+
+  private spawn(): Worker {
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { level: DEFLATE_LEVEL } });
     worker.on('message', (m: Done | { index: number; error: string }) => {
       if ('error' in m) this.fail(new Error(m.error));
       else this.done(m);

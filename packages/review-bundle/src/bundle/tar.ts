@@ -41,7 +41,7 @@ export function tarHeader(name: string, size: number, dir: boolean, mtime: numbe
   h.write('00', 263, 'ascii');
   h.write(prefix, 345, 155, 'utf8');
   let sum = 0;
-  for (const b of h) sum += b;
+  for (let i = 0; i < 512; i++) sum += h[i] as number;
   h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'ascii');
   return h;
 }

@@ -48,23 +48,56 @@ export function sliceOf(b: Buffer): Slice {
   return { src: b, start: 0, end: b.length };
 }
 
-export function sliceBytes(s: Slice): Buffer {
-  return s.src.subarray(s.start, s.end);
-}
+export type LineKind = typeof CONTEXT | typeof DELETED | typeof ADDED;
 
 /**
- * One line of a hunk. Its patch text (prefix, content, '\n', and the "\ No newline" marker line if
- * any) is the slice; lines are the bulk of a diff, so they are plain objects over the chunk read.
+ * Consecutive lines of one hunk that lie one after another in one buffer (usually the chunk read):
+ * line i is `src[startOf(i), ends[i])` — its patch text (prefix, content, '\n'). Lines are the bulk
+ * of a diff (a 50 MB diff has about a million), so they travel as runs with their ends and kinds in
+ * typed arrays, never as an object each. A line followed by "\ No newline at end of file" is a run
+ * of its own whose text includes that marker line (`noNewline`).
  */
-export interface DiffLine extends Slice {
-  kind: typeof CONTEXT | typeof DELETED | typeof ADDED;
-  noNewline: boolean;
+export class LineBatch {
+  constructor(
+    readonly src: Buffer,
+    /** Where the first line starts. */
+    readonly begin: number,
+    readonly ends: Int32Array,
+    readonly kinds: Uint8Array,
+    readonly noNewline = false,
+  ) {}
+
+  static single(src: Buffer, start: number, end: number, kind: LineKind, noNewline: boolean): LineBatch {
+    return new LineBatch(src, start, Int32Array.of(end), Uint8Array.of(kind), noNewline);
+  }
+
+  get count(): number {
+    return this.ends.length;
+  }
+
+  get end(): number {
+    return this.ends[this.ends.length - 1] as number;
+  }
+
+  get bytes(): number {
+    return this.end - this.begin;
+  }
+
+  startOf(i: number): number {
+    return i === 0 ? this.begin : (this.ends[i - 1] as number);
+  }
+
+  /** Lines [from, to) as a run of their own. */
+  slice(from: number, to: number): LineBatch {
+    return new LineBatch(this.src, this.startOf(from), this.ends.subarray(from, to), this.kinds.subarray(from, to), this.noNewline);
+  }
 }
 
 export interface DiffSink {
   fileStart(header: FileHeader): void;
   hunkStart(hunk: HunkHeader): void;
-  line(line: DiffLine): void;
+  /** The next lines of the current hunk, in order. */
+  lines(batch: LineBatch): void;
   hunkEnd(): void;
   fileEnd(): void;
 }
@@ -90,13 +123,109 @@ export class DiffParser {
   private header: Buffer[] = [];
   private oldLeft = 0;
   private newLeft = 0;
-  private pending: DiffLine | undefined;
+  /** The last line read, held until it is known whether a "\ No newline" marker follows it. */
+  private pSrc: Buffer | undefined;
+  private pStart = 0;
+  private pEnd = 0;
+  private pKind: LineKind = CONTEXT;
+  private pNoNewline = false;
   private inHunk = false;
+  /** The start of a line that continues in the next chunk. */
+  private carry: Buffer[] = [];
+  /** Ends and kinds of the run being collected (sized for the largest chunk seen). */
+  private ends = new Int32Array(0);
+  private kinds = new Uint8Array(0);
 
   constructor(private readonly sink: DiffSink) {}
 
-  /** The next line of the diff: `src[start, end)`, ending with its '\n' (unless it is the last). */
-  line(src: Buffer, start: number, end: number): void {
+  /**
+   * The next chunk of git's output, any size, cut anywhere. Content is never decoded: CRLF,
+   * Latin-1 and invalid UTF-8 pass through as bytes. Hunk lines are collected into runs in one
+   * tight loop; everything else (headers, hunk headers, markers, a line across chunks) goes line by
+   * line through line().
+   */
+  push(chunk: Buffer): void {
+    let pos = 0;
+    if (this.carry.length) {
+      const nl = chunk.indexOf(10);
+      if (nl === -1) {
+        this.carry.push(chunk);
+        return;
+      }
+      this.carry.push(chunk.subarray(0, nl + 1));
+      const line = Buffer.concat(this.carry);
+      this.carry = [];
+      this.line(line, 0, line.length);
+      pos = nl + 1;
+    }
+    const n = chunk.length;
+    while (pos < n) {
+      if (this.state === 'hunk') {
+        const at = this.hunkRun(chunk, pos);
+        if (at !== pos) {
+          pos = at;
+          continue;
+        }
+      }
+      const nl = chunk.indexOf(10, pos);
+      if (nl === -1) break;
+      this.line(chunk, pos, nl + 1);
+      pos = nl + 1;
+    }
+    if (pos < n) this.carry.push(chunk.subarray(pos));
+  }
+
+  /**
+   * Collects the plain hunk lines from `pos` on into one run: those that start with ' ', '-' or '+',
+   * end inside this chunk and are followed, inside this chunk, by something other than a "\ No
+   * newline" marker. The first line that is not (and the hunk's last, if a marker may follow it)
+   * is left to line(). Returns where it stopped.
+   */
+  private hunkRun(src: Buffer, pos: number): number {
+    if (this.pSrc) {
+      // The held line is complete unless this line is its marker.
+      if (src[pos] === 0x5c) return pos;
+      this.flushPending();
+    }
+    const n = src.length;
+    if (this.ends.length < n) {
+      this.ends = new Int32Array(n);
+      this.kinds = new Uint8Array(n);
+    }
+    const ends = this.ends;
+    const kinds = this.kinds;
+    let oldLeft = this.oldLeft;
+    let newLeft = this.newLeft;
+    let count = 0;
+    let at = pos;
+    while (at < n) {
+      const c = src[at] as number;
+      if (c !== CONTEXT && c !== DELETED && c !== ADDED) break;
+      const nl = src.indexOf(10, at);
+      if (nl === -1 || nl + 1 >= n || src[nl + 1] === 0x5c) break;
+      if (c === CONTEXT) {
+        oldLeft--;
+        newLeft--;
+      } else if (c === DELETED) oldLeft--;
+      else newLeft--;
+      if (oldLeft < 0 || newLeft < 0) throw new DiffFormatError('hunk longer than its header says');
+      ends[count] = nl + 1;
+      kinds[count] = c;
+      count++;
+      at = nl + 1;
+      if (oldLeft === 0 && newLeft === 0) {
+        this.state = 'between';
+        break;
+      }
+    }
+    this.oldLeft = oldLeft;
+    this.newLeft = newLeft;
+    if (count) this.sink.lines(new LineBatch(src, pos, ends.slice(0, count), kinds.slice(0, count)));
+    return at;
+  }
+
+  /** One line of the diff: `src[start, end)`, ending with its '\n' (unless it is the last). */
+  private line(src: Buffer, start: number, end: number): void {
     if (this.state === 'hunk') {
       const c = src[start];
       if (c === 0x5c /* \ No newline at end of file */) {
@@ -104,7 +233,7 @@ export class DiffParser {
         return;
       }
       this.flushPending();
-      let kind: DiffLine['kind'];
+      let kind: LineKind;
       if (c === CONTEXT || (end - start === 1 && c === 10)) {
         kind = CONTEXT;
         this.oldLeft--;
@@ -118,7 +247,17 @@ export class DiffParser {
       } else throw new DiffFormatError(`unexpected line in a hunk: ${JSON.stringify(text(src.subarray(start, end)).slice(0, 80))}`);
       if (this.oldLeft < 0 || this.newLeft < 0) throw new DiffFormatError('hunk longer than its header says');
       // A blank context line may come without its space (diff.suppressBlankEmpty): put it back.
-      this.pending = c === 10 ? { src: SPACE_NEWLINE, start: 0, end: 2, kind, noNewline: false } : { src, start, end, kind, noNewline: false };
+      if (c === 10) {
+        this.pSrc = SPACE_NEWLINE;
+        this.pStart = 0;
+        this.pEnd = 2;
+      } else {
+        this.pSrc = src;
+        this.pStart = start;
+        this.pEnd = end;
+      }
+      this.pKind = kind;
+      this.pNoNewline = false;
       if (this.oldLeft === 0 && this.newLeft === 0) this.state = 'between';
       return;
     }
@@ -166,6 +305,11 @@ export class DiffParser {
   }
 
   end(): void {
+    if (this.carry.length) {
+      const line = Buffer.concat(this.carry);
+      this.carry = [];
+      this.line(line, 0, line.length);
+    }
     if (this.state === 'hunk') throw new DiffFormatError('the diff ended inside a hunk');
     if (this.state === 'between') {
       this.flushPending();
@@ -176,15 +320,21 @@ export class DiffParser {
   }
 
   private marker(src: Buffer, start: number, end: number): void {
-    const p = this.pending;
+    const p = this.pSrc;
     if (!p) throw new DiffFormatError('"\\ No newline at end of file" without a line before it');
-    const joined = Buffer.concat([sliceBytes(p), src.subarray(start, end)]);
-    this.pending = { src: joined, start: 0, end: joined.length, kind: p.kind, noNewline: true };
+    const joined = Buffer.concat([p.subarray(this.pStart, this.pEnd), src.subarray(start, end)]);
+    this.pSrc = joined;
+    this.pStart = 0;
+    this.pEnd = joined.length;
+    this.pNoNewline = true;
   }
 
   private flushPending(): void {
-    if (this.pending) this.sink.line(this.pending);
-    this.pending = undefined;
+    const p = this.pSrc;
+    if (p) {
+      this.pSrc = undefined;
+      this.sink.lines(LineBatch.single(p, this.pStart, this.pEnd, this.pKind, this.pNoNewline));
+    }
   }
 
   private endHunk(): void {

@@ -3,7 +3,7 @@
  * means (no external diff, no GIT_DIFF_OPTS, C locale for parseable messages) and config pinned on
  * the command line where user config could change the output format.
  */
-import { type SpawnSyncOptions, spawnSync } from 'node:child_process';
+import { type SpawnSyncOptions, spawn, spawnSync } from 'node:child_process';
 import { ExitCode, OpenclawError } from '@openclaw/policy';
 
 /** The empty tree: a valid `--since` for "everything up to TO". */
@@ -62,6 +62,17 @@ export function runGit(
   return { code: r.status ?? 1, stdout: r.stdout ?? Buffer.alloc(0), stderr: (r.stderr ?? Buffer.alloc(0)).toString('utf8') };
 }
 
+/** git's stdout as text, without waiting for it (it runs beside other work); '' if git fails. */
+export function gitTextLater(repo: string, args: string[]): Promise<string> {
+  return new Promise((resolve) => {
+    const child = spawn('git', ['-C', repo, ...args], { env: gitEnv(), stdio: ['ignore', 'pipe', 'ignore'] });
+    const out: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.on('error', () => resolve(''));
+    child.on('close', (code) => resolve(code === 0 ? Buffer.concat(out).toString('utf8').trim() : ''));
+  });
+}
+
 /** Runs git and returns trimmed stdout; a failure becomes an OpenclawError with git's own message. */
 export function gitText(repo: string, args: string[], what?: string): string {
   const r = runGit(repo, args);
@@ -114,6 +125,33 @@ export function resolveRevision(repo: string, rev: string, flag: string, opts: {
   const sha = r.stdout.toString('utf8').trim();
   if (r.code !== 0 || !/^[0-9a-f]{40}$/.test(sha)) throw badRevision(repo, rev, flag, 'is not a commit in this repository');
   return sha;
+}
+
+/**
+ * The work tree's top and both ends of a range in one git call (each git call costs a process
+ * start before the diff can begin). Anything unexpected — an unknown revision, a range, an
+ * ambiguous name, no work tree — is resolved again one by one, so the error is exactly the one
+ * repoRoot and resolveRevision give.
+ */
+export function resolveRange(dir: string, since: string, to: string): { repo: string; since: string; to: string } {
+  const emptySince = since === EMPTY_TREE;
+  const plain = (rev: string) => rev !== '' && !rev.startsWith('-');
+  if (plain(since) && plain(to)) {
+    const revs = emptySince ? [`${to}^{commit}`] : [`${since}^{commit}`, `${to}^{commit}`];
+    const r = runGit(dir, ['rev-parse', '--show-toplevel', ...revs]);
+    const lines = r.stdout.toString('utf8').split('\n');
+    if (lines.at(-1) === '') lines.pop();
+    const shas = lines.slice(1);
+    if (r.code === 0 && lines.length === revs.length + 1 && lines[0] && shas.every((s) => /^[0-9a-f]{40}$/.test(s))) {
+      return { repo: lines[0].trim(), since: emptySince ? EMPTY_TREE : (shas[0] as string), to: shas.at(-1) as string };
+    }
+  }
+  const repo = repoRoot(dir);
+  return {
+    repo,
+    since: resolveRevision(repo, since, '--since', { allowEmptyTree: true }),
+    to: resolveRevision(repo, to, '--to'),
+  };
 }
 
 function badRevision(repo: string, rev: string, flag: string, what: string): OpenclawError {
