@@ -117,8 +117,9 @@ export function promptHidden(question: string): Promise<string | null> {
   const stdin = process.stdin;
   if (!stdin.isTTY) return Promise.resolve(null);
   return new Promise((resolve) => {
-    process.stderr.write(question);
+    // Echo off before the prompt shows: what is typed once the prompt is visible is never echoed.
     stdin.setRawMode(true);
+    process.stderr.write(question);
     stdin.resume();
     let value = '';
     const done = (v: string | null) => {
