@@ -112,8 +112,13 @@ describe('repo.hooks (real git repositories)', () => {
     expect(await check('repo.hooks', { cwd: dir })).toMatchObject({ status: 'pass' });
   });
 
-  it('no pre-push hook: warn', async () => {
-    expect(await check('repo.hooks', { cwd: repo() })).toMatchObject({ status: 'warn', detail: expect.stringMatching(/no executable pre-push hook/) });
+  it('no pre-push hook: warn, naming the command that installs one', async () => {
+    const dir = repo();
+    expect(await check('repo.hooks', { cwd: dir })).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(/no executable pre-push hook/),
+      remediation: expect.stringMatching(/^openclaw hooks install --repo /),
+    });
   });
 });
 

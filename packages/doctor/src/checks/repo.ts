@@ -43,7 +43,7 @@ export const repoHooks: CheckDefinition = {
       return {
         status: 'warn',
         detail: `${root}: no executable pre-push hook, so pushes are not gated by review`,
-        remediation: 'install a pre-push hook that runs the review gate',
+        remediation: `openclaw hooks install --repo ${root} (its pre-push hook runs openclaw review gate)`,
         evidence,
       };
     return { status: 'pass', detail: `${root}: pre-push hook at ${prePush}`, evidence };
