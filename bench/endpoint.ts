@@ -9,6 +9,10 @@
  * `ApprovalsClient.call` (signs the request, verifies the signed answer). The corpus mixes allowed
  * and denied commands; every answer is checked. The rate limits are raised for the run (defaults:
  * 5,000/s per peer process, 20,000/s in all) so they measure capacity, not policy.
+ *
+ * Server and load client share the 2 cores, so both processes' CPU per request is printed (the
+ * client's signing, verifying and connecting count as much as the server's work). BENCH_CLIENTS
+ * changes the number of client loops for diagnosis; the target is for 8.
  */
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,7 +23,7 @@ import { createApprovalsClient } from '../packages/approvals/src/client/client.j
 import { startApprovalsServer } from '../packages/approvals/src/endpoint/serve.js';
 import { readSocketToken } from '../packages/approvals/src/file/locate.js';
 
-const CONCURRENCY = 8;
+const CONCURRENCY = Number(process.env.BENCH_CLIENTS ?? 8);
 const seconds = Number(process.env.BENCH_SECONDS ?? 4);
 const rounds = process.env.BENCH_QUICK === '1' ? 1 : 3;
 const role = process.argv[2];
@@ -46,6 +50,8 @@ interface LoadResult {
   serverCpuMs?: number;
   /** Every request of the run, warm-up included (the CPU time's denominator). */
   total?: number;
+  /** The load process's CPU time over the same span (8 client loops: signing, verifying, connecting), ms. */
+  clientCpuMs?: number;
 }
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
@@ -77,6 +83,7 @@ async function runLoad(socketPath: string, token: string, cwd: string): Promise<
   let wrong = 0;
   let errors = 0;
   const latencies: number[] = [];
+  const cpuAtStart = process.cpuUsage();
   const loop = async (k: number) => {
     for (let i = k; !stop; i++) {
       const item = corpus[i % corpus.length] as (typeof corpus)[number];
@@ -107,8 +114,19 @@ async function runLoad(socketPath: string, token: string, cwd: string): Promise<
   const elapsed = (performance.now() - started) / 1000;
   stop = true;
   await Promise.all(loops);
+  const cpu = process.cpuUsage(cpuAtStart);
   latencies.sort((a, b) => a - b);
-  return { requests, total, wrong, errors, seconds: elapsed, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), max: latencies.at(-1) ?? 0 };
+  return {
+    requests,
+    total,
+    wrong,
+    errors,
+    seconds: elapsed,
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+    max: latencies.at(-1) ?? 0,
+    clientCpuMs: (cpu.user + cpu.system) / 1000,
+  };
 }
 
 function child(args: string[]): { ready: Promise<string>; done: Promise<string>; kill: () => void } {
@@ -169,9 +187,10 @@ async function orchestrate(): Promise<void> {
     const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
     const ms = (n: number) => n.toFixed(2);
     const cpuUs = (x: LoadResult) => ((x.serverCpuMs ?? Number.NaN) * 1000) / (x.total ?? x.requests);
+    const clientCpuUs = (x: LoadResult) => ((x.clientCpuMs ?? Number.NaN) * 1000) / (x.total ?? x.requests);
     for (const [i, x] of results.entries())
       console.log(
-        `round ${i + 1}: endpoint ${fmt(rate(x.ours))}/s p50 ${ms(x.ours.p50)} ms p99 ${ms(x.ours.p99)} ms · echo ${fmt(rate(x.echo))}/s p50 ${ms(x.echo.p50)} ms p99 ${ms(x.echo.p99)} ms`,
+        `round ${i + 1}: endpoint ${fmt(rate(x.ours))}/s p50 ${ms(x.ours.p50)} ms p99 ${ms(x.ours.p99)} ms, CPU µs/request server ${cpuUs(x.ours).toFixed(0)} client ${clientCpuUs(x.ours).toFixed(0)} · echo ${fmt(rate(x.echo))}/s p50 ${ms(x.echo.p50)} ms p99 ${ms(x.echo.p99)} ms, server ${cpuUs(x.echo).toFixed(0)} client ${clientCpuUs(x.echo).toFixed(0)}`,
       );
     const ours = mid.ours;
     console.log(
@@ -182,6 +201,9 @@ async function orchestrate(): Promise<void> {
     );
     console.log(
       `server CPU per request (user+system over the whole run, warm-up included): endpoint ${cpuUs(ours).toFixed(0)} µs (the server alone would fill one core at ≈${fmt(1e6 / cpuUs(ours))}/s) · echo ${cpuUs(mid.echo).toFixed(0)} µs`,
+    );
+    console.log(
+      `load client CPU per request (same span): endpoint ${clientCpuUs(ours).toFixed(0)} µs · echo ${clientCpuUs(mid.echo).toFixed(0)} µs; server + client ${(cpuUs(ours) + clientCpuUs(ours)).toFixed(0)} µs vs echo ${(cpuUs(mid.echo) + clientCpuUs(mid.echo)).toFixed(0)} µs (2 cores: ≤ 400 µs in all is needed for 5,000/s)`,
     );
     if (ours.wrong || ours.errors) console.log(`WRONG ANSWERS: ${ours.wrong}, errors: ${ours.errors}`);
     const met = rate(ours) >= 5_000 && ours.p99 <= 5;
