@@ -8,7 +8,6 @@
  */
 import type { Decision, LoadedPolicy, Reason } from '@openclaw/policy';
 import { addAllowlistPattern, executableKind, SHARED_AGENT } from '../file/allowlist.js';
-import { checkCommonBody } from '../protocol/common-bodies.js';
 import type { ErrorAnswer, ExecAnswer, OperatorAnswer, PendingAnswer, PingAnswer, RequestBody } from '../protocol/messages.js';
 import { requestFingerprint } from '../tokens/fingerprint.js';
 import type { TokenRecord, TransitionRefusal } from '../tokens/machine.js';
@@ -232,27 +231,22 @@ export function createActions(opts: ActionsOptions): ActionHandler {
     return { tokens: store.list(b.all ? undefined : ['pending']), version: store.version, epoch: opts.epoch };
   }
 
-  // The schemas (zod) load on the first request that needs them, not with the module: commands that
-  // only import this stay light. The common bodies are checked by hand first (common-bodies.ts: it
-  // accepts only what the schema accepts, and leaves every other body, valid or not, to the schema).
+  // The schemas (zod) load on the first request, not with the module: commands that only import this stay light.
   let schemaLoading: Promise<void> | undefined;
   const handle: ActionHandler = (raw, ctx) => {
-    let b = checkCommonBody(raw);
-    if (!b) {
-      if (!schema) {
-        schemaLoading ??= import('../protocol/messages.js').then((m) => {
-          schema = m.RequestBody;
-        });
-        return schemaLoading.then(() => handle(raw, ctx));
-      }
-      const parsed = schema.safeParse(raw);
-      if (!parsed.success) {
-        const first = parsed.error.issues[0];
-        const where = first?.path.length ? first.path.map(String).join('.') : 'body';
-        return { error: { code: 'body_invalid', reason: `${where}: ${first?.message ?? 'invalid'}` } };
-      }
-      b = parsed.data;
+    if (!schema) {
+      schemaLoading ??= import('../protocol/messages.js').then((m) => {
+        schema = m.RequestBody;
+      });
+      return schemaLoading.then(() => handle(raw, ctx));
     }
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) {
+      const first = parsed.error.issues[0];
+      const where = first?.path.length ? first.path.map(String).join('.') : 'body';
+      return { error: { code: 'body_invalid', reason: `${where}: ${first?.message ?? 'invalid'}` } };
+    }
+    const b = parsed.data;
     switch (b.action) {
       case 'ping':
         return { ok: true, server: 'openclaw-approvals', version: 1, pid: process.pid } satisfies PingAnswer;
