@@ -9,6 +9,10 @@
  * `ApprovalsClient.call` (signs the request, verifies the signed answer). The corpus mixes allowed
  * and denied commands; every answer is checked. The rate limits are raised for the run (defaults:
  * 5,000/s per peer process, 20,000/s in all) so they measure capacity, not policy.
+ *
+ * Server and load client share the 2 cores, so both processes' CPU per request is printed (the
+ * client's signing, verifying and connecting count as much as the server's work). BENCH_CLIENTS
+ * changes the number of client loops for diagnosis; the target is for 8.
  */
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,7 +23,7 @@ import { createApprovalsClient } from '../packages/approvals/src/client/client.j
 import { startApprovalsServer } from '../packages/approvals/src/endpoint/serve.js';
 import { readSocketToken } from '../packages/approvals/src/file/locate.js';
 
-const CONCURRENCY = 8;
+const CONCURRENCY = Number(process.env.BENCH_CLIENTS ?? 8);
 const seconds = Number(process.env.BENCH_SECONDS ?? 4);
 const rounds = process.env.BENCH_QUICK === '1' ? 1 : 3;
 const role = process.argv[2];
@@ -46,6 +50,11 @@ interface LoadResult {
   serverCpuMs?: number;
   /** Every request of the run, warm-up included (the CPU time's denominator). */
   total?: number;
+  /** The load process's CPU time over the same span (8 client loops: signing, verifying, connecting), ms. */
+  clientCpuMs?: number;
+  /** CPU time of the server and of the load process over the measured window only (steady state), ms. */
+  serverWindowCpuMs?: number;
+  clientWindowCpuMs?: number;
 }
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
@@ -77,6 +86,7 @@ async function runLoad(socketPath: string, token: string, cwd: string): Promise<
   let wrong = 0;
   let errors = 0;
   const latencies: number[] = [];
+  const cpuAtStart = process.cpuUsage();
   const loop = async (k: number) => {
     for (let i = k; !stop; i++) {
       const item = corpus[i % corpus.length] as (typeof corpus)[number];
@@ -100,21 +110,43 @@ async function runLoad(socketPath: string, token: string, cwd: string): Promise<
   };
   const loops = Array.from({ length: CONCURRENCY }, (_, k) => loop(k));
   await new Promise((r) => setTimeout(r, 400)); // warm-up
+  // WINDOW tells the orchestrator to sample the server's CPU time (SIGUSR2) at the window's edges.
+  process.stdout.write('WINDOW\n');
+  const windowCpu = process.cpuUsage();
   measuring = true;
   const started = performance.now();
   await new Promise((r) => setTimeout(r, seconds * 1000));
   measuring = false;
+  process.stdout.write('WINDOW\n');
+  const inWindow = process.cpuUsage(windowCpu);
   const elapsed = (performance.now() - started) / 1000;
   stop = true;
   await Promise.all(loops);
+  const cpu = process.cpuUsage(cpuAtStart);
   latencies.sort((a, b) => a - b);
-  return { requests, total, wrong, errors, seconds: elapsed, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), max: latencies.at(-1) ?? 0 };
+  return {
+    requests,
+    total,
+    wrong,
+    errors,
+    seconds: elapsed,
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+    max: latencies.at(-1) ?? 0,
+    clientCpuMs: (cpu.user + cpu.system) / 1000,
+    clientWindowCpuMs: (inWindow.user + inWindow.system) / 1000,
+  };
 }
 
-function child(args: string[]): { ready: Promise<string>; done: Promise<string>; kill: () => void } {
+function child(args: string[], onWindow?: () => void): { ready: Promise<string>; done: Promise<string>; kill: (signal?: NodeJS.Signals) => void } {
   const p = spawn(process.execPath, [self, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
-  p.stdout.on('data', (d) => (out += d));
+  let windows = 0;
+  p.stdout.on('data', (d) => {
+    out += d;
+    const n = out.split('WINDOW\n').length - 1;
+    for (; windows < n; windows++) onWindow?.();
+  });
   const ready = new Promise<string>((resolve, reject) => {
     p.stdout.on('data', () => {
       const m = /READY (\S+)/.exec(out);
@@ -124,7 +156,13 @@ function child(args: string[]): { ready: Promise<string>; done: Promise<string>;
   });
   ready.catch(() => undefined); // a load child never says READY: only awaited readiness may fail
   const done = new Promise<string>((resolve) => p.once('exit', () => resolve(out)));
-  return { ready, done, kill: () => p.kill('SIGTERM') };
+  return { ready, done, kill: (signal = 'SIGTERM') => p.kill(signal) };
+}
+
+/** The server's CPU over the whole run (CPU line) and over the measured window (between its two CPUAT lines). */
+function serverCpu(out: string): Pick<LoadResult, 'serverCpuMs' | 'serverWindowCpuMs'> {
+  const at = [...out.matchAll(/CPUAT (\S+)/g)].map((m) => Number(m[1]));
+  return { serverCpuMs: Number(/CPU (\S+)/.exec(out)?.[1]), serverWindowCpuMs: at.length === 2 ? (at[1] as number) - (at[0] as number) : Number.NaN };
 }
 
 async function orchestrate(): Promise<void> {
@@ -150,16 +188,16 @@ async function orchestrate(): Promise<void> {
     for (let r = 0; r < rounds; r++) {
       const echo = child(['echo', join(dir, 'echo.sock')]);
       const echoSock = await echo.ready;
-      const echoLoad = child(['load', echoSock, '-', dir]);
+      const echoLoad = child(['load', echoSock, '-', dir], () => echo.kill('SIGUSR2'));
       const echoResult = JSON.parse(/RESULT (.*)/.exec(await echoLoad.done)?.[1] ?? 'null') as LoadResult;
       echo.kill();
-      echoResult.serverCpuMs = Number(/CPU (\S+)/.exec(await echo.done)?.[1]);
+      Object.assign(echoResult, serverCpu(await echo.done));
       const server = child(['server', dir]);
       const [sock, token] = (await server.ready).split('|') as [string, string];
-      const ourLoad = child(['load', sock, token, dir]);
+      const ourLoad = child(['load', sock, token, dir], () => server.kill('SIGUSR2'));
       const ourResult = JSON.parse(/RESULT (.*)/.exec(await ourLoad.done)?.[1] ?? 'null') as LoadResult;
       server.kill();
-      ourResult.serverCpuMs = Number(/CPU (\S+)/.exec(await server.done)?.[1]);
+      Object.assign(ourResult, serverCpu(await server.done));
       results.push({ echo: echoResult, ours: ourResult });
     }
     load.push(loadavg()[0] ?? 0);
@@ -169,9 +207,13 @@ async function orchestrate(): Promise<void> {
     const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
     const ms = (n: number) => n.toFixed(2);
     const cpuUs = (x: LoadResult) => ((x.serverCpuMs ?? Number.NaN) * 1000) / (x.total ?? x.requests);
+    const clientCpuUs = (x: LoadResult) => ((x.clientCpuMs ?? Number.NaN) * 1000) / (x.total ?? x.requests);
+    // Over the measured window only: no start-up, JIT warm-up or shutdown in it.
+    const steadyUs = (x: LoadResult) =>
+      `${(((x.serverWindowCpuMs ?? Number.NaN) * 1000) / x.requests).toFixed(0)}+${(((x.clientWindowCpuMs ?? Number.NaN) * 1000) / x.requests).toFixed(0)}`;
     for (const [i, x] of results.entries())
       console.log(
-        `round ${i + 1}: endpoint ${fmt(rate(x.ours))}/s p50 ${ms(x.ours.p50)} ms p99 ${ms(x.ours.p99)} ms · echo ${fmt(rate(x.echo))}/s p50 ${ms(x.echo.p50)} ms p99 ${ms(x.echo.p99)} ms`,
+        `round ${i + 1}: endpoint ${fmt(rate(x.ours))}/s p50 ${ms(x.ours.p50)} ms p99 ${ms(x.ours.p99)} ms, CPU µs/request server ${cpuUs(x.ours).toFixed(0)} client ${clientCpuUs(x.ours).toFixed(0)} (window ${steadyUs(x.ours)}) · echo ${fmt(rate(x.echo))}/s p50 ${ms(x.echo.p50)} ms p99 ${ms(x.echo.p99)} ms, server ${cpuUs(x.echo).toFixed(0)} client ${clientCpuUs(x.echo).toFixed(0)} (window ${steadyUs(x.echo)})`,
       );
     const ours = mid.ours;
     console.log(
@@ -182,6 +224,10 @@ async function orchestrate(): Promise<void> {
     );
     console.log(
       `server CPU per request (user+system over the whole run, warm-up included): endpoint ${cpuUs(ours).toFixed(0)} µs (the server alone would fill one core at ≈${fmt(1e6 / cpuUs(ours))}/s) · echo ${cpuUs(mid.echo).toFixed(0)} µs`,
+    );
+    console.log(`CPU per request over the measured window only (steady state, server+client): endpoint ${steadyUs(ours)} µs · echo ${steadyUs(mid.echo)} µs`);
+    console.log(
+      `load client CPU per request (same span): endpoint ${clientCpuUs(ours).toFixed(0)} µs · echo ${clientCpuUs(mid.echo).toFixed(0)} µs; server + client ${(cpuUs(ours) + clientCpuUs(ours)).toFixed(0)} µs vs echo ${(cpuUs(mid.echo) + clientCpuUs(mid.echo)).toFixed(0)} µs (2 cores: ≤ 400 µs in all is needed for 5,000/s)`,
     );
     if (ours.wrong || ours.errors) console.log(`WRONG ANSWERS: ${ours.wrong}, errors: ${ours.errors}`);
     const met = rate(ours) >= 5_000 && ours.p99 <= 5;
@@ -204,6 +250,11 @@ function reportCpu(): void {
   const u = process.cpuUsage(cpuAtReady);
   process.stdout.write(`CPU ${(u.user + u.system) / 1000} ${u.user / 1000} ${u.system / 1000}\n`);
 }
+/** On SIGUSR2 (the load child's window edges): the CPU time so far, to take the window's share. */
+process.on('SIGUSR2', () => {
+  const u = process.cpuUsage(cpuAtReady);
+  process.stdout.write(`CPUAT ${(u.user + u.system) / 1000}\n`);
+});
 
 if (role === 'echo') {
   const server = createServer((s) => {

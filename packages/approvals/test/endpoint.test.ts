@@ -121,6 +121,23 @@ describe('local.exec', () => {
     expect(await w.client.request({ argv: ['ls'], cwd: w.dir })).toMatchObject({ decision: 'allow' });
   });
 
+  it('requests answered together (one turn of the event loop) all see a change made before they were sent', async () => {
+    const w = await world();
+    const ls = { argv: ['ls'], cwd: w.dir };
+    const allowed = JSON.stringify({ version: 1, socket: { token: w.token }, agents: { '*': { allowlist: [{ pattern: '/usr/bin/ls' }] } } });
+    const none = JSON.stringify({ version: 1, socket: { token: w.token }, agents: { '*': { allowlist: [] } } });
+    for (const [text, decision] of [
+      [allowed, 'allow'],
+      [none, 'pending_hitl'],
+      [allowed, 'allow'],
+      [none, 'pending_hitl'],
+    ] as const) {
+      writeFileSync(w.approvalsPath, text);
+      const answers = await Promise.all(Array.from({ length: 16 }, () => w.client.request(ls)));
+      expect(answers.map((a) => a.decision)).toEqual(Array(16).fill(decision));
+    }
+  });
+
   it('tokens in SQLite survive a restart of the endpoint', async () => {
     const w = await startWorld({ tokenStore: 'sqlite' });
     const ask = rm(w.dir);

@@ -8,7 +8,8 @@
  *  4. a deadline for the whole request line (slow clients are cut) and a 256 KiB cap (cut on
  *     crossing it, without buffering more);
  *  5. MAC, clock window, then the replay cache;
- *  6. the body is parsed and validated, then handed to the actions (handler.ts).
+ *  6. the body is parsed and validated, then handed to the actions (actions.ts) — the complete
+ *     lines of one turn of the event loop together, right after its I/O callbacks (answerWaiting).
  *
  * The socket's directory is created 0700 (and refused when others can enter it), the socket is made
  * 0600, a stale socket is removed at start — a live one is left alone and the start refused — and
@@ -125,6 +126,8 @@ class Connection implements RequestContext {
   receivedAt = 0;
   /** The request line so far. */
   chunks: Buffer[] = [];
+  /** The complete request line while it waits to be answered (answerWaiting). */
+  line: string | undefined;
   size = 0;
   /** Bytes after the request line (ignored, but bounded). */
   extra = 0;
@@ -308,7 +311,10 @@ export async function startEndpoint(opts: EndpointOptions): Promise<RunningEndpo
   /** After the request line: ignored, but a client cannot make the endpoint read without end. */
   const discard = (c: Connection, chunk: Buffer) => {
     c.extra += chunk.length;
-    if (c.extra > limits.maxFrameBytes) c.sock.destroy();
+    if (c.extra > limits.maxFrameBytes) {
+      answerLine(c);
+      c.sock.destroy();
+    }
   };
 
   /** Collects the request line within the size cap; anything after its newline is ignored. */
@@ -330,7 +336,39 @@ export async function startEndpoint(opts: EndpointOptions): Promise<RunningEndpo
     c.extra = chunk.length - nl - 1;
     const line = c.chunks.length === 0 ? chunk.toString('utf8', 0, nl) : Buffer.concat([...c.chunks, chunk.subarray(0, nl)], c.size + nl).toString('utf8');
     c.chunks = [];
-    answer(c, line);
+    c.line = line;
+    waiting.push(c);
+    if (waiting.length === 1) setImmediate(answerWaiting);
+  };
+
+  /**
+   * Complete request lines are answered together once the I/O callbacks of this turn of the event
+   * loop have run (setImmediate: the check phase right after the poll phase), not each inside its
+   * own data callback. All of them were received before any of them is decided, so one check of
+   * the policy's inputs (policy-source.ts: a check stands for every request received before it)
+   * serves all the requests of a turn instead of one check — three lstat — per request.
+   */
+  let waiting: Connection[] = [];
+  let spare: Connection[] = [];
+  const answerWaiting = () => {
+    const these = waiting;
+    waiting = spare;
+    for (const c of these) answerLine(c);
+    these.length = 0;
+    spare = these;
+  };
+  /** Answers the connection's waiting line, once (a connection cut while waiting is answered first: discard). */
+  const answerLine = (c: Connection) => {
+    const line = c.line;
+    if (line === undefined) return;
+    c.line = undefined;
+    try {
+      answer(c, line);
+    } catch (e) {
+      stats.internalErrors++;
+      emit({ event: 'internal_error', message: (e as Error)?.message ?? String(e) });
+      c.sock.destroy();
+    }
   };
 
   const lineFailed = (c: Connection, failure: LineFailure) => {

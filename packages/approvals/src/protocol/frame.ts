@@ -13,7 +13,7 @@
  * response echoes the request's nonce and is MACed in its own domain, so a client can tell the real
  * endpoint's answer from anything else on the socket, and a response can never pass as a request.
  */
-import { createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject, randomFillSync, timingSafeEqual } from 'node:crypto';
 
 export const MAX_FRAME_BYTES = 256 * 1024;
 export const MAX_CLOCK_SKEW_MS = 10_000;
@@ -31,8 +31,15 @@ export type FrameRefusalCode = 'frame_malformed' | 'frame_hmac_invalid' | 'frame
 
 export type FrameCheck = { ok: true; frame: Frame } | { ok: false; code: FrameRefusalCode; reason: string };
 
+/** The token as a KeyObject, made once per token: createHmac with a string key converts and imports it on every call. */
+let keyFor: { token: string; key: KeyObject } | undefined;
+function macKey(token: string): KeyObject {
+  if (keyFor?.token !== token) keyFor = { token, key: createSecretKey(Buffer.from(token, 'utf8')) };
+  return keyFor.key;
+}
+
 function mac(token: string, input: string): Buffer {
-  return createHmac('sha256', token).update(input).digest();
+  return createHmac('sha256', macKey(token)).update(input).digest();
 }
 
 const NONCE_BYTES = 18;
@@ -63,7 +70,7 @@ export function signRequest(token: string, body: unknown, opts: { nonce?: string
 /** A response line for the request that carried `nonce`. */
 export function signResponse(token: string, nonce: string, body: unknown, ts = Date.now()): string {
   const text = JSON.stringify(body);
-  const hmac = createHmac('sha256', token).update(`resp:${nonce}:${ts}:${text}`).digest('hex');
+  const hmac = createHmac('sha256', macKey(token)).update(`resp:${nonce}:${ts}:${text}`).digest('hex');
   // The same bytes as JSON.stringify({nonce, ts, body, hmac}), without building the object.
   return `{"nonce":${JSON.stringify(nonce)},"ts":${ts},"body":${JSON.stringify(text)},"hmac":"${hmac}"}\n`;
 }
