@@ -192,6 +192,15 @@ describe('asking a human through the endpoint', () => {
     expect(r.stderr).toMatch(/^error: no socket token in .*\nhint: start it with `openclaw approvals serve`/);
   });
 
+  it('approve/deny/revoke of something that is not a token id: a usage error (exit 2) before any connection', () => {
+    const home = freshHome(); // no endpoint: a usage error must not depend on one
+    for (const [verb, id] of [['approve', ''], ['deny', 'x'.repeat(200)], ['revoke', 'a b']] as const) {
+      const r = openclaw(['approvals', verb, id], { home });
+      expect(r.code, `${verb} ${id}`).toBe(2);
+      expect(r.stderr).toMatch(/^error: not a token id: .*\nhint: list what is waiting with `openclaw approvals pending`/);
+    }
+  });
+
   it('watch without a terminal streams pending requests as JSON lines', async () => {
     const { home } = await served();
     const watch = start(home, ['approvals', 'watch', '--json']);

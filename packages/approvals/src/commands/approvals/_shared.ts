@@ -1,5 +1,6 @@
 /** Flags shared by the approvals commands. Files starting with `_` are not commands. */
 import { Flags } from '@oclif/core';
+import { usageError } from '@openclaw/policy';
 import { connectApprovals } from '../../client/connect.js';
 
 export const fileFlags = {
@@ -22,4 +23,17 @@ export function clientFor(flags: { config?: string | undefined; approvals?: stri
     socket: flags.socket,
     ...(ioTimeoutMs ? { ioTimeoutMs } : {}),
   });
+}
+
+/**
+ * The ID argument of approve/deny/revoke: a token id (22 base64url characters) or a prefix of one.
+ * Checked before connecting, so a typo is a usage error here, not a schema message from the endpoint.
+ */
+export function tokenIdArg(id: string): string {
+  if (!/^[A-Za-z0-9_-]{1,128}$/.test(id))
+    throw usageError(
+      `not a token id: ${JSON.stringify(id.length > 40 ? `${id.slice(0, 40)}…` : id)} (ids are 22 characters of A-Z a-z 0-9 _ -)`,
+      'list what is waiting with `openclaw approvals pending` (--all for answered ones)',
+    );
+  return id;
 }

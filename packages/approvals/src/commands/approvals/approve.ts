@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { OpenclawCommand } from '@openclaw/policy/cli';
-import { clientFor, endpointFlags } from './_shared.js';
+import { clientFor, endpointFlags, tokenIdArg } from './_shared.js';
 
 export default class ApprovalsApprove extends OpenclawCommand {
   static override summary = 'Approve a pending request once (or --always: also allowlist its executables for that agent)';
@@ -15,8 +15,9 @@ export default class ApprovalsApprove extends OpenclawCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(ApprovalsApprove);
+    const id = tokenIdArg(args.id);
     const { client } = await clientFor(flags);
-    const r = await client.approve(args.id, { always: flags.always });
+    const r = await client.approve(id, { always: flags.always });
     for (const w of r.warnings ?? []) this.note(`warning: ${w}`);
     this.output(r, () => {
       const t = r.token;

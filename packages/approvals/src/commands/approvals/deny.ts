@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { OpenclawCommand } from '@openclaw/policy/cli';
-import { clientFor, endpointFlags } from './_shared.js';
+import { clientFor, endpointFlags, tokenIdArg } from './_shared.js';
 
 export default class ApprovalsDeny extends OpenclawCommand {
   static override summary = 'Deny a pending request (the requester gets exit 77 with your reason)';
@@ -10,8 +10,9 @@ export default class ApprovalsDeny extends OpenclawCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(ApprovalsDeny);
+    const id = tokenIdArg(args.id);
     const { client } = await clientFor(flags);
-    const r = await client.deny(args.id, flags.reason);
+    const r = await client.deny(id, flags.reason);
     this.output(r, () => `denied ${r.token.id}: ${r.token.request.command}`);
   }
 }

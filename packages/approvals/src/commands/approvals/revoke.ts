@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { OpenclawCommand } from '@openclaw/policy/cli';
-import { clientFor, endpointFlags } from './_shared.js';
+import { clientFor, endpointFlags, tokenIdArg } from './_shared.js';
 
 export default class ApprovalsRevoke extends OpenclawCommand {
   static override summary = 'Revoke a pending or approved (not yet used) token';
@@ -10,8 +10,9 @@ export default class ApprovalsRevoke extends OpenclawCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(ApprovalsRevoke);
+    const id = tokenIdArg(args.id);
     const { client } = await clientFor(flags);
-    const r = await client.revoke(args.id, flags.reason);
+    const r = await client.revoke(id, flags.reason);
     this.output(r, () => `revoked ${r.token.id}: ${r.token.request.command}`);
   }
 }
