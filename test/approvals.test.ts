@@ -194,7 +194,11 @@ describe('asking a human through the endpoint', () => {
 
   it('approve/deny/revoke of something that is not a token id: a usage error (exit 2) before any connection', () => {
     const home = freshHome(); // no endpoint: a usage error must not depend on one
-    for (const [verb, id] of [['approve', ''], ['deny', 'x'.repeat(200)], ['revoke', 'a b']] as const) {
+    for (const [verb, id] of [
+      ['approve', ''],
+      ['deny', 'x'.repeat(200)],
+      ['revoke', 'a b'],
+    ] as const) {
       const r = openclaw(['approvals', verb, id], { home });
       expect(r.code, `${verb} ${id}`).toBe(2);
       expect(r.stderr).toMatch(/^error: not a token id: .*\nhint: list what is waiting with `openclaw approvals pending`/);
