@@ -65,10 +65,12 @@ export class LineBatch {
     readonly ends: Int32Array,
     readonly kinds: Uint8Array,
     readonly noNewline = false,
+    /** False when no added line in the run can hold a secret (the parser's `suspect` test said so). */
+    readonly suspect = true,
   ) {}
 
-  static single(src: Buffer, start: number, end: number, kind: LineKind, noNewline: boolean): LineBatch {
-    return new LineBatch(src, start, Int32Array.of(end), Uint8Array.of(kind), noNewline);
+  static single(src: Buffer, start: number, end: number, kind: LineKind, noNewline: boolean, suspect = true): LineBatch {
+    return new LineBatch(src, start, Int32Array.of(end), Uint8Array.of(kind), noNewline, suspect);
   }
 
   get count(): number {
@@ -89,7 +91,7 @@ export class LineBatch {
 
   /** Lines [from, to) as a run of their own. */
   slice(from: number, to: number): LineBatch {
-    return new LineBatch(this.src, this.startOf(from), this.ends.subarray(from, to), this.kinds.subarray(from, to), this.noNewline);
+    return new LineBatch(this.src, this.startOf(from), this.ends.subarray(from, to), this.kinds.subarray(from, to), this.noNewline, this.suspect);
   }
 }
 
@@ -135,8 +137,19 @@ export class DiffParser {
   /** Ends and kinds of the run being collected (sized for the largest chunk seen). */
   private ends = new Int32Array(0);
   private kinds = new Uint8Array(0);
+  /** The verdict of `suspect` on the chunk being read (for the runs inside it). */
+  private chunkSuspect = true;
 
-  constructor(private readonly sink: DiffSink) {}
+  constructor(
+    private readonly sink: DiffSink,
+    /**
+     * A cheap test of text (bytes as latin1) that is false only when no added line in it can need
+     * redaction. It is asked once per chunk for the runs inside it, and once for each line read on
+     * its own (a line across chunks, a line with a "No newline" marker); the verdict rides on each
+     * LineBatch as `suspect`. Without one, every run is suspect.
+     */
+    private readonly suspect: (text: string) => boolean = () => true,
+  ) {}
 
   /**
    * The next chunk of git's output, any size, cut anywhere. Content is never decoded: CRLF,
@@ -145,9 +158,13 @@ export class DiffParser {
    * line through line().
    */
   push(chunk: Buffer): void {
+    // One latin1 view of the chunk (a byte per char): newlines are found with String#indexOf,
+    // cheaper per call than Buffer#indexOf, and the suspect test reads the same string.
+    const text = chunk.toString('latin1');
+    this.chunkSuspect = this.suspect(text);
     let pos = 0;
     if (this.carry.length) {
-      const nl = chunk.indexOf(10);
+      const nl = text.indexOf('\n');
       if (nl === -1) {
         this.carry.push(chunk);
         return;
@@ -161,13 +178,13 @@ export class DiffParser {
     const n = chunk.length;
     while (pos < n) {
       if (this.state === 'hunk') {
-        const at = this.hunkRun(chunk, pos);
+        const at = this.hunkRun(chunk, text, pos);
         if (at !== pos) {
           pos = at;
           continue;
         }
       }
-      const nl = chunk.indexOf(10, pos);
+      const nl = text.indexOf('\n', pos);
       if (nl === -1) break;
       this.line(chunk, pos, nl + 1);
       pos = nl + 1;
@@ -181,13 +198,13 @@ export class DiffParser {
    * newline" marker. The first line that is not (and the hunk's last, if a marker may follow it)
    * is left to line(). Returns where it stopped.
    */
-  private hunkRun(src: Buffer, pos: number): number {
+  private hunkRun(src: Buffer, text: string, pos: number): number {
     if (this.pSrc) {
       // The held line is complete unless this line is its marker.
-      if (src[pos] === 0x5c) return pos;
+      if (text.charCodeAt(pos) === 0x5c) return pos;
       this.flushPending();
     }
-    const n = src.length;
+    const n = text.length;
     if (this.ends.length < n) {
       this.ends = new Int32Array(n);
       this.kinds = new Uint8Array(n);
@@ -199,10 +216,10 @@ export class DiffParser {
     let count = 0;
     let at = pos;
     while (at < n) {
-      const c = src[at] as number;
+      const c = text.charCodeAt(at);
       if (c !== CONTEXT && c !== DELETED && c !== ADDED) break;
-      const nl = src.indexOf(10, at);
-      if (nl === -1 || nl + 1 >= n || src[nl + 1] === 0x5c) break;
+      const nl = text.indexOf('\n', at);
+      if (nl === -1 || nl + 1 >= n || text.charCodeAt(nl + 1) === 0x5c) break;
       if (c === CONTEXT) {
         oldLeft--;
         newLeft--;
@@ -220,7 +237,7 @@ export class DiffParser {
     }
     this.oldLeft = oldLeft;
     this.newLeft = newLeft;
-    if (count) this.sink.lines(new LineBatch(src, pos, ends.slice(0, count), kinds.slice(0, count)));
+    if (count) this.sink.lines(new LineBatch(src, pos, ends.slice(0, count), kinds.slice(0, count), false, this.chunkSuspect));
     return at;
   }
 
@@ -333,7 +350,8 @@ export class DiffParser {
     const p = this.pSrc;
     if (p) {
       this.pSrc = undefined;
-      this.sink.lines(LineBatch.single(p, this.pStart, this.pEnd, this.pKind, this.pNoNewline));
+      const suspect = this.pKind === ADDED && this.suspect(p.toString('latin1', this.pStart, this.pEnd));
+      this.sink.lines(LineBatch.single(p, this.pStart, this.pEnd, this.pKind, this.pNoNewline, suspect));
     }
   }
 
