@@ -14,6 +14,7 @@ import { ExitCode, OpenclawError, usageError } from '@openclaw/policy';
 import { DiffFormatError, DiffParser } from '../diff/parse.js';
 import { DIFF_CONFIG, EMPTY_TREE, firstLine, gitEnv, gitTextLater, resolveRange } from '../git/run.js';
 import { BundleAssembler, BundleTap, JsonlSpool, spoolPaths } from './assemble.js';
+import { preloadBuiltins } from './builtins.js';
 import { ExcludeMatcher } from './exclude.js';
 import { PacketGate, PacketWriter } from './packet-writer.js';
 import { PacketStore } from './packets.js';
@@ -216,6 +217,8 @@ async function streamDiff(
     '--',
   ];
   const child = spawn('git', args, { env: gitEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  // What the end of the run needs loads while git starts on the diff.
+  setImmediate(preloadBuiltins);
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (d: string) => {

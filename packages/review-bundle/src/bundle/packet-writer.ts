@@ -10,11 +10,10 @@
  * the wider width at the end and its tar headers are rebuilt (the packets' pieces are reused).
  */
 
-import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { crc32 } from 'node:zlib';
+import { crypto, zlib } from './builtins.js';
 import type { PacketSink } from './packets.js';
 import { crc32Combine, DEFLATE_LEVEL, deflatePiece, type EntryOrder, GZIP_HEADER, gzipTrailer, type Piece, TAR_END, tarHeader, tarPadding } from './tar.js';
 
@@ -205,7 +204,8 @@ export class PacketWriter implements PacketSink {
    * writing, from the bytes written.
    */
   writeArchive(out: string, head: Piece, order: EntryOrder): string {
-    const hash = createHash('sha256');
+    const hash = crypto().createHash('sha256');
+    const { crc32 } = zlib();
     const fd = openSync(out, 'wx', 0o644);
     try {
       const put = (b: Buffer) => {
