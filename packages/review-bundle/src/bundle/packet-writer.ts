@@ -1,19 +1,22 @@
 /**
  * Writes each packet as soon as it is full, while the diff still streams, off the main thread (which
  * only parses and packs): one worker thread takes the packets in order and, for each, writes its
- * file, computes its sha256 and CRC-32 and compresses it into its own piece of the archive (see
- * tar.ts), appended to a spool. Packet buffers are shared memory, seen by both threads without
- * copies, and reused once the worker is done with them; a window of packets in flight bounds memory
- * to a few caps: the reader waits on `drain()` when the window is full.
+ * file, computes its sha256 and feeds its tar entry (header, then content) to one gzip stream whose
+ * output is appended to a spool: the archive's body, compressed by a single compressor (no set-up
+ * per packet; zlib computes the CRC-32 as it reads). Packet buffers are shared memory, seen by both
+ * threads without copies, and reused once the worker is done with them (the compressor has read
+ * them); a window of packets in flight bounds memory to a few caps: the reader waits on `drain()`
+ * when the window is full.
  *
  * Packet files are named for up to 999 packets (`packet_001.txt`); a bundle with more is renamed to
- * the wider width at the end and its tar headers are rebuilt (the packets' pieces are reused).
+ * the wider width at the end, and its archive is then compressed again from the packet files (the
+ * streamed one names them with the narrower width).
  */
 
-import { closeSync, mkdirSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { crypto, zlib } from './builtins.js';
+import { crypto } from './builtins.js';
 import type { PacketSink } from './packets.js';
 import { crc32Combine, DEFLATE_LEVEL, deflatePiece, type EntryOrder, GZIP_HEADER, gzipTrailer, type Piece, TAR_END, tarHeader, tarPadding } from './tar.js';
 
@@ -27,46 +30,56 @@ export interface WrittenPacket {
   sha256: string;
 }
 
-/** Where a packet's pieces lie in the spool: its tar header (with the padding before it), then its content. */
-interface Spooled {
-  header: { at: number; length: number };
-  content: { at: number; length: number; crc: number };
-}
-
-interface Done extends Spooled {
+interface Done {
   index: number;
   bytes: number;
   sha256: string;
 }
 
+/** The end of the streamed archive body: its length in the spool. */
+interface Ended {
+  ended: number;
+}
+
 /**
  * The worker, as source text so it runs unchanged from the TypeScript sources (tests) and from the
- * bundled CLI. It handles one message per packet, in order: file, digest, CRC, deflate, spool. The
- * file is written here too, so the main thread has no callbacks to run per packet.
+ * bundled CLI. It handles one message per packet, in order: file, digest, then the tar entry into
+ * the gzip stream; the packet is reported done once the compressor has read it. The file is
+ * written here too, so the main thread has no callbacks to run per packet. The last message ends
+ * the stream with the end of the tar archive; the spool then holds one gzip member (header,
+ * deflate body ending in a final block, trailer with the CRC-32 and length of what went in).
  */
 const WORKER_SOURCE = `
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 const { closeSync, openSync, writeSync } = require('node:fs');
 const { hash } = require('node:crypto');
-const { constants, crc32, deflateRawSync } = require('node:zlib');
+const { createGzip } = require('node:zlib');
 const { level } = workerData;
 let spoolFd = -1;
-const options = { level, finishFlush: constants.Z_SYNC_FLUSH };
 let at = 0;
+let gzip;
 function writeAll(fd, b, pos) {
   let off = 0;
   while (off < b.length) off += writeSync(fd, b, off, b.length - off, pos === null ? null : pos + off);
 }
-function spool(b) {
-  writeAll(spoolFd, b, at);
-  const r = { at, length: b.length };
-  at += b.length;
-  return r;
+function fail(index, what, e) {
+  parentPort.postMessage({ index, error: 'could not ' + what + ' packet ' + index + ': ' + String((e && e.message) || e) });
 }
 parentPort.on('message', (m) => {
   if (m.spoolFd !== undefined) {
     spoolFd = m.spoolFd;
+    gzip = createGzip({ level, chunkSize: 256 * 1024 });
+    gzip.on('data', (b) => {
+      writeAll(spoolFd, b, at);
+      at += b.length;
+    });
+    gzip.on('error', (e) => fail(0, 'compress', e));
+    return;
+  }
+  if (m.end !== undefined) {
+    gzip.on('end', () => parentPort.postMessage({ ended: at }));
+    gzip.end(m.end);
     return;
   }
   const data = Buffer.from(m.buffer, m.offset, m.length);
@@ -78,16 +91,21 @@ parentPort.on('message', (m) => {
       closeSync(fd);
     }
   } catch (e) {
-    parentPort.postMessage({ index: m.index, error: 'could not write packet ' + m.index + ': ' + String((e && e.message) || e) });
+    fail(m.index, 'write', e);
     return;
   }
+  let sha256;
   try {
-    const header = spool(deflateRawSync(m.header, options));
-    const content = { ...spool(deflateRawSync(data, options)), crc: crc32(data) };
-    parentPort.postMessage({ index: m.index, bytes: m.length, sha256: hash('sha256', data, 'hex'), header, content });
+    sha256 = hash('sha256', data, 'hex');
   } catch (e) {
-    parentPort.postMessage({ index: m.index, error: 'could not compress packet ' + m.index + ': ' + String((e && e.message) || e) });
+    fail(m.index, 'hash', e);
+    return;
   }
+  gzip.write(m.header);
+  gzip.write(data, (e) => {
+    if (e) fail(m.index, 'compress', e);
+    else parentPort.postMessage({ index: m.index, bytes: m.length, sha256 });
+  });
 });
 `;
 
@@ -95,7 +113,6 @@ export const packetName = (index: number, width: number) => `packet_${String(ind
 
 export class PacketWriter implements PacketSink {
   readonly written: WrittenPacket[] = [];
-  private readonly spooled: Spooled[] = [];
   private worker: Worker | undefined;
   private started = false;
   private spoolFd = -1;
@@ -106,6 +123,9 @@ export class PacketWriter implements PacketSink {
   private readonly inFlight: SharedArrayBuffer[] = [];
   private failure: Error | undefined;
   private waiter: { below: number; resolve: () => void; reject: (e: Error) => void } | undefined;
+  /** Resolves with the spool's length once the worker has ended the archive stream. */
+  private ended: ((length: number) => void) | undefined;
+  private spoolLength = -1;
   /** Packet buffers the worker is done with, for the next packets. */
   private readonly free: SharedArrayBuffer[] = [];
   private prevBytes = 0;
@@ -178,6 +198,17 @@ export class PacketWriter implements PacketSink {
   /** Waits for every packet; returns them, renamed to the final width when there are over 999. */
   async finish(): Promise<WrittenPacket[]> {
     await this.drain(0);
+    if (this.started && this.worker) {
+      // The end of the tar archive closes the stream.
+      const tail = Buffer.concat([tarPadding(this.prevBytes), TAR_END]);
+      const worker = this.worker;
+      this.spoolLength = await new Promise<number>((resolve, reject) => {
+        this.ended = resolve;
+        this.waiter = { below: Number.POSITIVE_INFINITY, resolve: () => {}, reject };
+        worker.postMessage({ end: new Uint8Array(tail) });
+      });
+      this.waiter = undefined;
+    }
     const width = Math.max(MIN_WIDTH, String(this.written.length).length);
     if (width !== MIN_WIDTH) {
       for (const [k, p] of this.written.entries()) {
@@ -200,12 +231,12 @@ export class PacketWriter implements PacketSink {
 
   /**
    * Writes the archive: `head` (README and HOW_TO_PASTE.txt entries, already a piece), then every
-   * packet with its tar header, then the end of the archive. Returns its sha256 — computed while
-   * writing, from the bytes written.
+   * packet with its tar header and the end of the archive — the streamed body from the spool, or,
+   * with over 999 packets (their names changed), compressed again from the packet files. Returns
+   * its sha256, computed while writing, from the bytes written.
    */
   writeArchive(out: string, head: Piece, order: EntryOrder): string {
     const hash = crypto().createHash('sha256');
-    const { crc32 } = zlib();
     const fd = openSync(out, 'wx', 0o644);
     try {
       const put = (b: Buffer) => {
@@ -218,43 +249,59 @@ export class PacketWriter implements PacketSink {
       let crc = head.crc;
       let length = head.length;
       const width = Math.max(MIN_WIDTH, String(this.written.length).length);
-      const chunk = Buffer.allocUnsafe(1024 * 1024);
-      const copy = (at: number, n: number) => {
-        let pos = at;
-        let left = n;
-        while (left > 0) {
-          const got = readSync(this.spoolFd, chunk, 0, Math.min(left, chunk.length), pos);
-          if (got <= 0) throw new Error('internal error: the archive spool is short');
-          put(chunk.subarray(0, got));
-          pos += got;
-          left -= got;
-        }
-      };
       let prevBytes = 0;
-      for (const [k, s] of this.spooled.entries()) {
-        const p = this.written[k] as WrittenPacket;
+      const entries = this.written.map((p) => {
         const name = `${this.dirRel}/${p.name}`;
         order.next(name);
-        const pad = tarPadding(prevBytes);
-        const header = tarHeader(name, p.bytes, false, this.mtime);
-        if (width === MIN_WIDTH) copy(s.header.at, s.header.length);
-        else put(deflatePiece([pad, header]).deflated);
-        crc = crc32Combine(crc, crc32(header, crc32(pad)), pad.length + header.length);
-        length += pad.length + header.length;
-        copy(s.content.at, s.content.length);
-        crc = crc32Combine(crc, s.content.crc, p.bytes);
-        length += p.bytes;
+        const entry = { name, pad: tarPadding(prevBytes), header: tarHeader(name, p.bytes, false, this.mtime), bytes: p.bytes };
         prevBytes = p.bytes;
+        return entry;
+      });
+      if (this.spoolLength >= 0 && width === MIN_WIDTH) {
+        // The spool is one gzip member: its deflate body goes in as it is; its trailer has the
+        // CRC-32 of what went in, and the length is counted here (the trailer's is modulo 2^32).
+        const trailer = Buffer.alloc(8);
+        if (this.spoolLength < GZIP_HEADER.length + trailer.length || readSync(this.spoolFd, trailer, 0, 8, this.spoolLength - 8) !== 8) {
+          throw new Error('internal error: the archive spool is short');
+        }
+        this.copySpool(put, GZIP_HEADER.length, this.spoolLength - GZIP_HEADER.length - trailer.length);
+        let bodyLength = TAR_END.length + tarPadding(prevBytes).length;
+        for (const e of entries) bodyLength += e.pad.length + e.header.length + e.bytes;
+        if (trailer.readUInt32LE(4) !== bodyLength % 2 ** 32) throw new Error('internal error: the archive spool does not hold every packet');
+        crc = crc32Combine(crc, trailer.readUInt32LE(0), bodyLength);
+        length += bodyLength;
+      } else {
+        for (const e of entries) {
+          const content = readFileSync(join(this.dir, e.name.slice(this.dirRel.length + 1)));
+          const piece = deflatePiece([e.pad, e.header, content]);
+          put(piece.deflated);
+          crc = crc32Combine(crc, piece.crc, piece.length);
+          length += piece.length;
+        }
+        const end = deflatePiece([tarPadding(prevBytes), TAR_END], true);
+        put(end.deflated);
+        crc = crc32Combine(crc, end.crc, end.length);
+        length += end.length;
       }
-      const end = deflatePiece([tarPadding(prevBytes), TAR_END], true);
-      put(end.deflated);
-      crc = crc32Combine(crc, end.crc, end.length);
-      length += end.length;
       put(gzipTrailer(crc, length));
     } finally {
       closeSync(fd);
     }
     return hash.digest('hex');
+  }
+
+  /** Passes `n` bytes of the spool from `at` to `put`, 1 MB at a time. */
+  private copySpool(put: (b: Buffer) => void, at: number, n: number): void {
+    const chunk = Buffer.allocUnsafe(1024 * 1024);
+    let pos = at;
+    let left = n;
+    while (left > 0) {
+      const got = readSync(this.spoolFd, chunk, 0, Math.min(left, chunk.length), pos);
+      if (got <= 0) throw new Error('internal error: the archive spool is short');
+      put(chunk.subarray(0, got));
+      pos += got;
+      left -= got;
+    }
   }
 
   private start(): Worker {
@@ -272,8 +319,9 @@ export class PacketWriter implements PacketSink {
 
   private spawn(): Worker {
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { level: DEFLATE_LEVEL } });
-    worker.on('message', (m: Done | { index: number; error: string }) => {
+    worker.on('message', (m: Done | Ended | { index: number; error: string }) => {
       if ('error' in m) this.fail(new Error(m.error));
+      else if ('ended' in m) this.ended?.(m.ended);
       else this.done(m);
     });
     worker.on('error', (e: unknown) => this.fail(e instanceof Error ? e : new Error(String(e))));
@@ -289,7 +337,6 @@ export class PacketWriter implements PacketSink {
       this.fail(new Error(`internal error: packet ${m.index} came back out of order`));
       return;
     }
-    this.spooled.push({ header: m.header, content: m.content });
     this.written.push({ name: packetName(m.index, MIN_WIDTH), bytes: m.bytes, sha256: m.sha256 });
     this.free.push(this.inFlight.shift() as SharedArrayBuffer);
     this.completed++;
