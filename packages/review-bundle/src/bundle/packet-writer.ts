@@ -15,10 +15,11 @@
 
 import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { crypto } from './builtins.js';
 import type { PacketSink } from './packets.js';
-import { crc32Combine, DEFLATE_LEVEL, deflatePiece, type EntryOrder, GZIP_HEADER, gzipTrailer, type Piece, TAR_END, tarHeader, tarPadding } from './tar.js';
+import { crc32Combine, deflatePiece, type EntryOrder, GZIP_HEADER, gzipTrailer, type Piece, TAR_END, tarHeader, tarPadding } from './tar.js';
+import { startPacketWorker, takeEarlyWorker } from './worker-boot.js';
 
 /** Packets in flight at once; memory in flight is about this many caps. */
 const WINDOW = 8;
@@ -40,74 +41,6 @@ interface Done {
 interface Ended {
   ended: number;
 }
-
-/**
- * The worker, as source text so it runs unchanged from the TypeScript sources (tests) and from the
- * bundled CLI. It handles one message per packet, in order: file, digest, then the tar entry into
- * the gzip stream; the packet is reported done once the compressor has read it. The file is
- * written here too, so the main thread has no callbacks to run per packet. The last message ends
- * the stream with the end of the tar archive; the spool then holds one gzip member (header,
- * deflate body ending in a final block, trailer with the CRC-32 and length of what went in).
- */
-const WORKER_SOURCE = `
-'use strict';
-const { parentPort, workerData } = require('node:worker_threads');
-const { closeSync, openSync, writeSync } = require('node:fs');
-const { hash } = require('node:crypto');
-const { createGzip } = require('node:zlib');
-const { level } = workerData;
-let spoolFd = -1;
-let at = 0;
-let gzip;
-function writeAll(fd, b, pos) {
-  let off = 0;
-  while (off < b.length) off += writeSync(fd, b, off, b.length - off, pos === null ? null : pos + off);
-}
-function fail(index, what, e) {
-  parentPort.postMessage({ index, error: 'could not ' + what + ' packet ' + index + ': ' + String((e && e.message) || e) });
-}
-parentPort.on('message', (m) => {
-  if (m.spoolFd !== undefined) {
-    spoolFd = m.spoolFd;
-    gzip = createGzip({ level, chunkSize: 256 * 1024 });
-    gzip.on('data', (b) => {
-      writeAll(spoolFd, b, at);
-      at += b.length;
-    });
-    gzip.on('error', (e) => fail(0, 'compress', e));
-    return;
-  }
-  if (m.end !== undefined) {
-    gzip.on('end', () => parentPort.postMessage({ ended: at }));
-    gzip.end(m.end);
-    return;
-  }
-  const data = Buffer.from(m.buffer, m.offset, m.length);
-  try {
-    const fd = openSync(m.file, 'wx', 0o644);
-    try {
-      writeAll(fd, data, null);
-    } finally {
-      closeSync(fd);
-    }
-  } catch (e) {
-    fail(m.index, 'write', e);
-    return;
-  }
-  let sha256;
-  try {
-    sha256 = hash('sha256', data, 'hex');
-  } catch (e) {
-    fail(m.index, 'hash', e);
-    return;
-  }
-  gzip.write(m.header);
-  gzip.write(data, (e) => {
-    if (e) fail(m.index, 'compress', e);
-    else parentPort.postMessage({ index: m.index, bytes: m.length, sha256 });
-  });
-});
-`;
 
 export const packetName = (index: number, width: number) => `packet_${String(index).padStart(width, '0')}.txt`;
 
@@ -318,7 +251,8 @@ export class PacketWriter implements PacketSink {
   }
 
   private spawn(): Worker {
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { level: DEFLATE_LEVEL } });
+    // One booted while the CLI loaded (see early.ts), else a new one.
+    const worker = takeEarlyWorker() ?? startPacketWorker();
     worker.on('message', (m: Done | Ended | { index: number; error: string }) => {
       if ('error' in m) this.fail(new Error(m.error));
       else if ('ended' in m) this.ended?.(m.ended);

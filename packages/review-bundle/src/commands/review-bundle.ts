@@ -1,3 +1,5 @@
+// First: boots the packet writer's thread while the rest loads (see bundle/early.ts).
+import '../bundle/early.js';
 import { join, relative } from 'node:path';
 import { Flags } from '@oclif/core';
 import { OpenclawCommand } from '@openclaw/policy/cli';
