@@ -21,8 +21,14 @@ import type { PacketSink } from './packets.js';
 import { crc32Combine, deflatePiece, type EntryOrder, GZIP_HEADER, gzipTrailer, type Piece, TAR_END, tarHeader, tarPadding } from './tar.js';
 import { startPacketWorker, takeEarlyWorker } from './worker-boot.js';
 
-/** Packets in flight at once; memory in flight is about this many caps. */
-const WINDOW = 8;
+/**
+ * Packets in flight at once: as many as fit in WINDOW_BYTES, between 8 and 64. Memory in flight
+ * is bounded by the larger of WINDOW_BYTES and 8 caps, whatever the size of the diff; the room
+ * lets the reader run ahead while the worker thread is still booting.
+ */
+const WINDOW_BYTES = 4 * 1024 * 1024;
+const WINDOW_MIN = 8;
+const WINDOW_MAX = 64;
 const MIN_WIDTH = 3;
 
 export interface WrittenPacket {
@@ -62,6 +68,8 @@ export class PacketWriter implements PacketSink {
   /** Packet buffers the worker is done with, for the next packets. */
   private readonly free: SharedArrayBuffer[] = [];
   private prevBytes = 0;
+  /** Packets in flight at once (set from the packet size on the first take()). */
+  private window = WINDOW_MIN;
 
   /** The packet folder (created on the first packet). */
   private dir = '';
@@ -92,6 +100,7 @@ export class PacketWriter implements PacketSink {
 
   /** A packet buffer of `size` bytes (shared memory; one the worker is done with, when there is one). */
   take(size: number): Buffer {
+    if (this.posted === 0) this.window = Math.min(WINDOW_MAX, Math.max(WINDOW_MIN, Math.floor(WINDOW_BYTES / size)));
     const b = this.free.pop();
     return Buffer.from(b && b.byteLength === size ? b : new SharedArrayBuffer(size));
   }
@@ -116,11 +125,11 @@ export class PacketWriter implements PacketSink {
 
   /** True when the reader should wait for `drain()` before reading on. */
   get full(): boolean {
-    return this.posted - this.completed > WINDOW;
+    return this.posted - this.completed > this.window;
   }
 
   /** Waits until at most `keep` packets are in flight. */
-  drain(keep = WINDOW): Promise<void> {
+  drain(keep = this.window): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.posted - this.completed <= keep) return Promise.resolve();
     return new Promise((resolve, reject) => {
