@@ -137,16 +137,14 @@ export class DiffParser {
   /** Ends and kinds of the run being collected (sized for the largest chunk seen). */
   private ends = new Int32Array(0);
   private kinds = new Uint8Array(0);
-  /** The verdict of `suspect` on the chunk being read (for the runs inside it). */
-  private chunkSuspect = true;
 
   constructor(
     private readonly sink: DiffSink,
     /**
      * A cheap test of text (bytes as latin1) that is false only when no added line in it can need
-     * redaction. It is asked once per chunk for the runs inside it, and once for each line read on
-     * its own (a line across chunks, a line with a "No newline" marker); the verdict rides on each
-     * LineBatch as `suspect`. Without one, every run is suspect.
+     * redaction. It is asked once per run for the run's added lines, and once for each added line
+     * read on its own (a line across chunks, a line with a "No newline" marker); the verdict rides
+     * on each LineBatch as `suspect`. Without one, every run with an added line is suspect.
      */
     private readonly suspect: (text: string) => boolean = () => true,
   ) {}
@@ -159,9 +157,8 @@ export class DiffParser {
    */
   push(chunk: Buffer): void {
     // One latin1 view of the chunk (a byte per char): newlines are found with String#indexOf,
-    // cheaper per call than Buffer#indexOf, and the suspect test reads the same string.
+    // cheaper per call than Buffer#indexOf, and the suspect test reads slices of it.
     const text = chunk.toString('latin1');
-    this.chunkSuspect = this.suspect(text);
     let pos = 0;
     if (this.carry.length) {
       const nl = text.indexOf('\n');
@@ -237,8 +234,46 @@ export class DiffParser {
     }
     this.oldLeft = oldLeft;
     this.newLeft = newLeft;
-    if (count) this.sink.lines(new LineBatch(src, pos, ends.slice(0, count), kinds.slice(0, count), false, this.chunkSuspect));
+    if (count) this.sink.lines(new LineBatch(src, pos, ends.slice(0, count), kinds.slice(0, count), false, this.addedSuspect(text, pos, count)));
     return at;
+  }
+
+  /**
+   * The suspect test on the added lines of the run just collected (only they are ever redacted):
+   * their span as one slice when they are most of it, else the added lines alone, joined.
+   */
+  private addedSuspect(text: string, pos: number, count: number): boolean {
+    const ends = this.ends;
+    const kinds = this.kinds;
+    let first = -1;
+    let last = -1;
+    let added = 0;
+    let start = pos;
+    for (let i = 0; i < count; i++) {
+      const end = ends[i] as number;
+      if (kinds[i] === ADDED) {
+        if (first < 0) first = start;
+        last = end;
+        added += end - start;
+      }
+      start = end;
+    }
+    if (first < 0) return false;
+    if (added * 2 >= last - first) return this.suspect(text.slice(first, last));
+    let joined = '';
+    let from = -1;
+    start = pos;
+    for (let i = 0; i < count; i++) {
+      if (kinds[i] === ADDED) {
+        if (from < 0) from = start;
+      } else if (from >= 0) {
+        joined += text.slice(from, start);
+        from = -1;
+      }
+      start = ends[i] as number;
+    }
+    if (from >= 0) joined += text.slice(from, start);
+    return this.suspect(joined);
   }
 
   /** One line of the diff: `src[start, end)`, ending with its '\n' (unless it is the last). */
