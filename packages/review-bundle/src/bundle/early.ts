@@ -1,7 +1,8 @@
 /**
- * Imported first by the review-bundle command, so it runs before the rest of the CLI loads: boots
- * the packet writer's thread when this run may write packets (not for --help, nor --strict
- * without --force-size-cap). See worker-boot.ts.
+ * Imported first by the review-bundle command, so it runs before the command's own code: before
+ * oclif's core initialises and the flags are parsed (in the built CLI, after the shared chunks
+ * are evaluated). Boots the packet writer's thread when this run may write packets (not for
+ * --help, nor --strict without --force-size-cap). See worker-boot.ts.
  */
 import { bootEarly } from './worker-boot.js';
 

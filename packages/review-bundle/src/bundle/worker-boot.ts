@@ -1,8 +1,8 @@
 /**
  * The packet writer's thread (see packet-writer.ts), and its early start: a thread takes some
  * 40-80 ms of CPU to boot, so `openclaw review-bundle` boots it as the command module loads
- * (early.ts, imported first), on the core the loading leaves idle, and buildReviewBundle adopts
- * it. Unreferenced until packets are posted, it keeps nothing alive: a run that fails early or
+ * (early.ts, imported first), beside oclif's start and the flag parsing, and buildReviewBundle
+ * adopts it. Unreferenced until packets are posted, it keeps nothing alive: a run that fails early or
  * needs no packets just ends.
  */
 import { Worker } from 'node:worker_threads';

@@ -1,4 +1,4 @@
-// First: boots the packet writer's thread while the rest loads (see bundle/early.ts).
+// First: boots the packet writer's thread before oclif starts and the flags are parsed (see bundle/early.ts).
 import '../bundle/early.js';
 import { join, relative } from 'node:path';
 import { Flags } from '@oclif/core';
