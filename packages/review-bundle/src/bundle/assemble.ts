@@ -137,8 +137,6 @@ export class BundleAssembler implements DiffSink {
   private redacted = 0;
   private newLine = 0;
   private prevKey: Buffer | undefined;
-  /** False while the diff chunks being read cannot contain a secret (set by the reader). */
-  mayHaveSecrets = true;
 
   constructor(
     private readonly o: {
@@ -192,11 +190,11 @@ export class BundleAssembler implements DiffSink {
 
   lines(b: LineBatch): void {
     if (!this.packer) return;
-    if (this.mayHaveSecrets || this.keys.active) {
+    if (b.suspect || this.keys.active) {
       this.linesChecked(b);
       return;
     }
-    // No rule can match in these chunks and no key block is open: the run passes whole.
+    // No rule can match in this run and no key block is open: the run passes whole.
     const kinds = b.kinds;
     let deleted = 0;
     for (let i = 0; i < kinds.length; i++) if (kinds[i] === DELETED) deleted++;

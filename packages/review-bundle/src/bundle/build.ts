@@ -14,11 +14,12 @@ import { ExitCode, OpenclawError, usageError } from '@openclaw/policy';
 import { DiffFormatError, DiffParser } from '../diff/parse.js';
 import { DIFF_CONFIG, EMPTY_TREE, firstLine, gitEnv, gitTextLater, resolveRange } from '../git/run.js';
 import { BundleAssembler, BundleTap, JsonlSpool, spoolPaths } from './assemble.js';
+import { preloadBuiltins } from './builtins.js';
 import { ExcludeMatcher } from './exclude.js';
 import { PacketGate, PacketWriter } from './packet-writer.js';
 import { PacketStore } from './packets.js';
 import { type Artifact, publishBundle } from './publish.js';
-import { mayContainSecret, PREFILTER_OVERLAP } from './redact.js';
+import { mayContainSecret } from './redact.js';
 import { bundleProse, packetProse, packetProseReserve } from './texts.js';
 
 /** Smallest cap that leaves a packet room for its header and a useful amount of diff. */
@@ -216,6 +217,8 @@ async function streamDiff(
     '--',
   ];
   const child = spawn('git', args, { env: gitEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  // What the end of the run needs loads while git starts on the diff.
+  setImmediate(preloadBuiltins);
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (d: string) => {
@@ -225,13 +228,12 @@ async function streamDiff(
     child.on('error', rej);
     child.on('close', (code) => res(code ?? 1));
   });
-  const parser = new DiffParser(sink);
+  // Secrets are looked for line by line only in runs where one could be: the parser asks the
+  // prefilter once per chunk for the lines inside it, and once for each line it reads on its own
+  // (one across chunks among them).
+  const parser = new DiffParser(sink, mayContainSecret);
   let bytes = 0;
   let last = 0;
-  // Secrets are looked for line by line only in chunks where one could be: a line completed by this
-  // chunk may have begun in the previous one, hence the previous verdict counts too.
-  let tail = '';
-  let prevMay = false;
   let started = false;
   try {
     for await (const chunk of child.stdout) {
@@ -241,13 +243,6 @@ async function streamDiff(
         await ready;
       }
       bytes += (chunk as Buffer).length;
-      const text = (chunk as Buffer).toString('latin1');
-      // A keyword across the boundary lies within the tail and the first PREFILTER_OVERLAP
-      // characters, so the chunk itself is scanned without first being copied behind the tail.
-      const may = mayContainSecret(text) || mayContainSecret(tail + text.slice(0, PREFILTER_OVERLAP));
-      sink.mayHaveSecrets = may || prevMay;
-      prevMay = may;
-      tail = text.slice(-PREFILTER_OVERLAP);
       parser.push(chunk as Buffer);
       // Full packets are written on the packet writer's thread; wait when too many are in flight.
       if (writer.full) await writer.drain();
@@ -258,7 +253,6 @@ async function streamDiff(
       }
     }
     await ready;
-    sink.mayHaveSecrets = true;
     parser.end();
   } catch (e) {
     child.kill('SIGKILL');

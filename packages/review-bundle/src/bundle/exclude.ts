@@ -62,16 +62,51 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(anchored ? `^${re}$` : `(?:^|/)${re}$`, 's');
 }
 
+/**
+ * A glob without `/`, `?` or `**` tested on a path's last component: `*` (any run without `/`)
+ * is then any run at all, so the glob is literal parts in order. The same answer as its RegExp
+ * (globToRegExp), without compiling and tier-up of a RegExp per rule on every run.
+ */
+function nameMatcher(glob: string): ((name: string) => boolean) | undefined {
+  if (/[/?]/.test(glob) || glob.includes('**')) return undefined;
+  const parts = glob.split('*');
+  const head = parts[0] as string;
+  if (parts.length === 1) return (name) => name === head;
+  const tail = parts[parts.length - 1] as string;
+  const middle = parts.slice(1, -1);
+  const least = parts.reduce((n, p) => n + p.length, 0);
+  return (name) => {
+    if (name.length < least || !name.startsWith(head) || !name.endsWith(tail)) return false;
+    let at = head.length;
+    const end = name.length - tail.length;
+    for (const m of middle) {
+      const i = name.indexOf(m, at);
+      if (i === -1 || i + m.length > end) return false;
+      at = i + m.length;
+    }
+    return true;
+  };
+}
+
 export class ExcludeMatcher {
-  private readonly compiled: { rule: ExcludeRule; re: RegExp }[];
+  private readonly compiled: { rule: ExcludeRule; name: ((name: string) => boolean) | undefined; re: RegExp | undefined }[];
 
   constructor(userGlobs: string[], defaults: ExcludeRule[] = DEFAULT_EXCLUDES) {
-    this.compiled = [...userGlobs.map((glob) => ({ rule: 'user' as const, glob })), ...defaults].map((rule) => ({ rule, re: globToRegExp(rule.glob) }));
+    this.compiled = [...userGlobs.map((glob) => ({ rule: 'user' as const, glob })), ...defaults].map((rule) => {
+      const name = nameMatcher(rule.glob);
+      return { rule, name, re: name ? undefined : globToRegExp(rule.glob) };
+    });
   }
 
   /** The first rule that excludes any of the paths (a rename is excluded when either name is). */
   match(...paths: (string | null)[]): ExcludeRule | undefined {
-    for (const { rule, re } of this.compiled) for (const p of paths) if (p !== null && re.test(p)) return rule;
+    const names = paths.map((p) => (p === null ? null : p.slice(p.lastIndexOf('/') + 1)));
+    for (const { rule, name, re } of this.compiled) {
+      for (const [i, p] of paths.entries()) {
+        if (p === null) continue;
+        if (name ? name(names[i] as string) : (re as RegExp).test(p)) return rule;
+      }
+    }
     return undefined;
   }
 }

@@ -67,15 +67,25 @@ export class HunkSplitter {
   /** Sequence number (lines added so far) of queue[0]. */
   private queueBase = 0;
   /** Sequence numbers of the queued old-side lines, in order; oldAt[0] is old-side line `oldBase`. */
-  private oldAt: number[] = [];
+  private oldAt = new Int32Array(QUEUE_START);
+  /** Entries in oldAt. */
+  private oldLen = 0;
   private oldHead = 0;
   private oldBase = 0;
+  /** The longest line queued so far (bounds the trailing context a line can need). */
+  private maxLen = 0;
 
-  /** The next lines of the hunk; each is queued and the queue drained, exactly as if added alone. */
+  /**
+   * The next lines of the hunk, queued in order. The queue is drained when the run is queued, or at
+   * once when it holds more than LOOKAHEAD bytes: a line waits only for old lines after it, and
+   * while the queue is within LOOKAHEAD no line is ever taken from the blob, so draining later
+   * places the same lines in the same order with the same context as draining after every line.
+   */
   add(b: LineBatch): void {
     const n = b.count;
     const ends = b.ends;
     const kinds = b.kinds;
+    const src = b.src;
     let start = b.begin;
     for (let j = 0; j < n; j++) {
       const kind = kinds[j] as number;
@@ -84,16 +94,28 @@ export class HunkSplitter {
       else {
         if (this.qLen === this.qKind.length) this.grow();
         const at = this.qLen++;
-        this.qSrc[at] = b.src;
+        this.qSrc[at] = src;
         this.qStart[at] = start;
         this.qEnd[at] = end;
         this.qKind[at] = kind;
-        if (kind !== ADDED) this.oldAt.push(this.queueBase + at);
-        this.queueBytes += end - start;
-        this.drain(false);
+        if (kind !== ADDED) this.pushOld(this.queueBase + at);
+        const len = end - start;
+        if (len > this.maxLen) this.maxLen = len;
+        this.queueBytes += len;
+        if (this.queueBytes > LOOKAHEAD) this.drain(false);
       }
       start = end;
     }
+    if (!this.dropping) this.drain(false);
+  }
+
+  private pushOld(seq: number): void {
+    if (this.oldLen === this.oldAt.length) {
+      const grown = new Int32Array(this.oldAt.length * 2);
+      grown.set(this.oldAt);
+      this.oldAt = grown;
+    }
+    this.oldAt[this.oldLen++] = seq;
   }
 
   /** Doubles the queue's room. */
@@ -122,10 +144,14 @@ export class HunkSplitter {
 
   private drain(final: boolean): void {
     while (this.queueHead < this.qLen) {
+      if (!final && this.piece && this.placeRun()) {
+        this.compactIfWorth();
+        continue;
+      }
       const i = this.queueHead;
       const seq = this.queueBase + i;
-      while (this.oldHead < this.oldAt.length && (this.oldAt[this.oldHead] as number) <= seq) this.oldHead++;
-      const known = this.oldAt.length - this.oldHead;
+      while (this.oldHead < this.oldLen && (this.oldAt[this.oldHead] as number) <= seq) this.oldHead++;
+      const known = this.oldLen - this.oldHead;
       let fromBlob: boolean;
       if (known >= CONTEXT_LINES || final) fromBlob = false;
       else if (this.queueBytes > LOOKAHEAD) fromBlob = true;
@@ -140,10 +166,80 @@ export class HunkSplitter {
         }
         this.queueHead = this.qLen;
       }
-      // Placed lines stay while the open piece's body holds them.
-      const keep = this.piece ? Math.min(this.queueHead, this.piece.bodyFrom - this.queueBase) : this.queueHead;
-      if (keep > 1024 && keep * 2 > this.qLen) this.compact(keep);
+      this.compactIfWorth();
     }
+  }
+
+  /** Placed lines stay while the open piece's body holds them; the rest go now and then. */
+  private compactIfWorth(): void {
+    const keep = this.piece ? Math.min(this.queueHead, this.piece.bodyFrom - this.queueBase) : this.queueHead;
+    if (keep > 1024 && keep * 2 > this.qLen) this.compact(keep);
+  }
+
+  /**
+   * Places, in one pass, the queued lines from the head on that place() would put into the open
+   * piece as they are: each has CONTEXT_LINES old lines queued after it, and the piece keeps room
+   * for them (at most CONTEXT_LINES of the longest line queued so far) after it, so none of them
+   * is a cut and each would take all the trailing context it wants. The piece ends up exactly as
+   * place() would leave it after the last of them. Returns false when no line qualifies.
+   */
+  private placeRun(): boolean {
+    const p = this.piece as Piece;
+    if (this.dropping || this.oldLen - this.oldHead < CONTEXT_LINES) return false;
+    // Lines before the third-last queued old line have CONTEXT_LINES old lines after them.
+    const placeable = (this.oldAt[this.oldLen - CONTEXT_LINES] as number) - this.queueBase;
+    const limit = p.space - p.fixed - p.bodyBytes - CONTEXT_LINES * this.maxLen;
+    const qStart = this.qStart;
+    const qEnd = this.qEnd;
+    const qKind = this.qKind;
+    const from = this.queueHead;
+    let j = from;
+    let bytes = 0;
+    let old = 0;
+    let added = 0;
+    let context = 0;
+    let trailing = p.trailingContext;
+    while (j < placeable) {
+      const len = (qEnd[j] as number) - (qStart[j] as number);
+      if (bytes + len > limit) break;
+      bytes += len;
+      const kind = qKind[j];
+      if (kind === CONTEXT) {
+        context++;
+        trailing++;
+      } else {
+        trailing = 0;
+        if (kind === ADDED) added++;
+        else old++;
+      }
+      j++;
+    }
+    const n = j - from;
+    if (n === 0) return false;
+    p.bodyCount += n;
+    p.bodyBytes += bytes;
+    p.old += old + context;
+    p.new += added + context;
+    p.changes += old + added;
+    p.trailingContext = trailing;
+    p.trailCount = trailing >= CONTEXT_LINES ? 0 : CONTEXT_LINES - trailing;
+    p.trailBlob = undefined;
+    this.queueHead = j;
+    this.queueBytes -= bytes;
+    const last = this.queueBase + j - 1;
+    while (this.oldHead < this.oldLen && (this.oldAt[this.oldHead] as number) <= last) this.oldHead++;
+    // consume() of each line: the counts, and the ring of the last new-side lines.
+    this.oldIdx += old + context;
+    const newSide = added + context;
+    this.newIdx += newSide;
+    const ring = Math.min(CONTEXT_LINES, newSide);
+    const lastNew: number[] = [];
+    for (let k = j - 1; k >= from && lastNew.length < ring; k--) if (qKind[k] !== DELETED) lastNew.push(k);
+    this.ringNext = (this.ringNext + newSide - ring) % CONTEXT_LINES;
+    for (let k = lastNew.length - 1; k >= 0; k--) this.ringPush(lastNew[k] as number, qKind[lastNew[k] as number] as number);
+    this.ringSize = Math.min(CONTEXT_LINES, this.ringSize + newSide);
+    p.trailFrom = this.oldIdx;
+    return true;
   }
 
   /** Drops the first `h` queued lines (placed, and in no open piece; never trailing context). */
@@ -158,7 +254,8 @@ export class HunkSplitter {
     this.queueBase += h;
     this.queueHead -= h;
     const o = this.oldHead;
-    this.oldAt = this.oldAt.slice(o);
+    this.oldAt.copyWithin(0, o, this.oldLen);
+    this.oldLen -= o;
     this.oldBase += o;
     this.oldHead = 0;
   }
@@ -191,7 +288,7 @@ export class HunkSplitter {
       else if (fromBlob) {
         blob = this.trailFromBlob(this.oldIdx + (kind !== ADDED ? 1 : 0), want);
         available = blob.length;
-      } else available = Math.min(want, this.oldAt.length - this.oldHead);
+      } else available = Math.min(want, this.oldLen - this.oldHead);
       const required = runAfter === 0 && available > 0 ? 1 : 0;
       const room = p.space - p.fixed - p.bodyBytes - len;
       let trailBytes = 0;
@@ -237,14 +334,19 @@ export class HunkSplitter {
     if (kind !== ADDED) this.oldIdx++;
     if (kind !== DELETED) {
       this.newIdx++;
-      const r = this.ringNext;
-      this.ringSrc[r] = this.qSrc[i] as Buffer;
-      this.ringStart[r] = this.qStart[i] as number;
-      this.ringEnd[r] = this.qEnd[i] as number;
-      this.ringKind[r] = kind;
-      this.ringNext = (r + 1) % CONTEXT_LINES;
+      this.ringPush(i, kind);
       if (this.ringSize < CONTEXT_LINES) this.ringSize++;
     }
+  }
+
+  /** Queued line `i` as the newest of the last new-side lines. */
+  private ringPush(i: number, kind: number): void {
+    const r = this.ringNext;
+    this.ringSrc[r] = this.qSrc[i] as Buffer;
+    this.ringStart[r] = this.qStart[i] as number;
+    this.ringEnd[r] = this.qEnd[i] as number;
+    this.ringKind[r] = kind;
+    this.ringNext = (r + 1) % CONTEXT_LINES;
   }
 
   /** A new piece whose body starts with the line of sequence number `bodyFrom`. */

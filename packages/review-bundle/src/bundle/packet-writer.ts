@@ -1,25 +1,34 @@
 /**
  * Writes each packet as soon as it is full, while the diff still streams, off the main thread (which
  * only parses and packs): one worker thread takes the packets in order and, for each, writes its
- * file, computes its sha256 and CRC-32 and compresses it into its own piece of the archive (see
- * tar.ts), appended to a spool. Packet buffers are shared memory, seen by both threads without
- * copies, and reused once the worker is done with them; a window of packets in flight bounds memory
- * to a few caps: the reader waits on `drain()` when the window is full.
+ * file, computes its sha256 and feeds its tar entry (header, then content) to one gzip stream whose
+ * output is appended to a spool: the archive's body, compressed by a single compressor (no set-up
+ * per packet; zlib computes the CRC-32 as it reads). Packet buffers are shared memory, seen by both
+ * threads without copies, and reused once the worker is done with them (the compressor has read
+ * them); a window of packets in flight bounds memory to a few caps: the reader waits on `drain()`
+ * when the window is full.
  *
  * Packet files are named for up to 999 packets (`packet_001.txt`); a bundle with more is renamed to
- * the wider width at the end and its tar headers are rebuilt (the packets' pieces are reused).
+ * the wider width at the end, and its archive is then compressed again from the packet files (the
+ * streamed one names them with the narrower width).
  */
 
-import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
-import { crc32 } from 'node:zlib';
+import type { Worker } from 'node:worker_threads';
+import { crypto } from './builtins.js';
 import type { PacketSink } from './packets.js';
-import { crc32Combine, DEFLATE_LEVEL, deflatePiece, type EntryOrder, GZIP_HEADER, gzipTrailer, type Piece, TAR_END, tarHeader, tarPadding } from './tar.js';
+import { crc32Combine, deflatePiece, type EntryOrder, GZIP_HEADER, gzipTrailer, type Piece, TAR_END, tarHeader, tarPadding } from './tar.js';
+import { startPacketWorker, takeEarlyWorker } from './worker-boot.js';
 
-/** Packets in flight at once; memory in flight is about this many caps. */
-const WINDOW = 8;
+/**
+ * Packets in flight at once: as many as fit in WINDOW_BYTES, between 8 and 64. Memory in flight
+ * is bounded by the larger of WINDOW_BYTES and 8 caps, whatever the size of the diff; the room
+ * lets the reader run ahead while the worker thread is still booting.
+ */
+const WINDOW_BYTES = 4 * 1024 * 1024;
+const WINDOW_MIN = 8;
+const WINDOW_MAX = 64;
 const MIN_WIDTH = 3;
 
 export interface WrittenPacket {
@@ -28,75 +37,21 @@ export interface WrittenPacket {
   sha256: string;
 }
 
-/** Where a packet's pieces lie in the spool: its tar header (with the padding before it), then its content. */
-interface Spooled {
-  header: { at: number; length: number };
-  content: { at: number; length: number; crc: number };
-}
-
-interface Done extends Spooled {
+interface Done {
   index: number;
   bytes: number;
   sha256: string;
 }
 
-/**
- * The worker, as source text so it runs unchanged from the TypeScript sources (tests) and from the
- * bundled CLI. It handles one message per packet, in order: file, digest, CRC, deflate, spool. The
- * file is written here too, so the main thread has no callbacks to run per packet.
- */
-const WORKER_SOURCE = `
-'use strict';
-const { parentPort, workerData } = require('node:worker_threads');
-const { closeSync, openSync, writeSync } = require('node:fs');
-const { hash } = require('node:crypto');
-const { constants, crc32, deflateRawSync } = require('node:zlib');
-const { level } = workerData;
-let spoolFd = -1;
-const options = { level, finishFlush: constants.Z_SYNC_FLUSH };
-let at = 0;
-function writeAll(fd, b, pos) {
-  let off = 0;
-  while (off < b.length) off += writeSync(fd, b, off, b.length - off, pos === null ? null : pos + off);
+/** The end of the streamed archive body: its length in the spool. */
+interface Ended {
+  ended: number;
 }
-function spool(b) {
-  writeAll(spoolFd, b, at);
-  const r = { at, length: b.length };
-  at += b.length;
-  return r;
-}
-parentPort.on('message', (m) => {
-  if (m.spoolFd !== undefined) {
-    spoolFd = m.spoolFd;
-    return;
-  }
-  const data = Buffer.from(m.buffer, m.offset, m.length);
-  try {
-    const fd = openSync(m.file, 'wx', 0o644);
-    try {
-      writeAll(fd, data, null);
-    } finally {
-      closeSync(fd);
-    }
-  } catch (e) {
-    parentPort.postMessage({ index: m.index, error: 'could not write packet ' + m.index + ': ' + String((e && e.message) || e) });
-    return;
-  }
-  try {
-    const header = spool(deflateRawSync(m.header, options));
-    const content = { ...spool(deflateRawSync(data, options)), crc: crc32(data) };
-    parentPort.postMessage({ index: m.index, bytes: m.length, sha256: hash('sha256', data, 'hex'), header, content });
-  } catch (e) {
-    parentPort.postMessage({ index: m.index, error: 'could not compress packet ' + m.index + ': ' + String((e && e.message) || e) });
-  }
-});
-`;
 
 export const packetName = (index: number, width: number) => `packet_${String(index).padStart(width, '0')}.txt`;
 
 export class PacketWriter implements PacketSink {
   readonly written: WrittenPacket[] = [];
-  private readonly spooled: Spooled[] = [];
   private worker: Worker | undefined;
   private started = false;
   private spoolFd = -1;
@@ -107,9 +62,14 @@ export class PacketWriter implements PacketSink {
   private readonly inFlight: SharedArrayBuffer[] = [];
   private failure: Error | undefined;
   private waiter: { below: number; resolve: () => void; reject: (e: Error) => void } | undefined;
+  /** Resolves with the spool's length once the worker has ended the archive stream. */
+  private ended: ((length: number) => void) | undefined;
+  private spoolLength = -1;
   /** Packet buffers the worker is done with, for the next packets. */
   private readonly free: SharedArrayBuffer[] = [];
   private prevBytes = 0;
+  /** Packets in flight at once (set from the packet size on the first take()). */
+  private window = WINDOW_MIN;
 
   /** The packet folder (created on the first packet). */
   private dir = '';
@@ -140,6 +100,7 @@ export class PacketWriter implements PacketSink {
 
   /** A packet buffer of `size` bytes (shared memory; one the worker is done with, when there is one). */
   take(size: number): Buffer {
+    if (this.posted === 0) this.window = Math.min(WINDOW_MAX, Math.max(WINDOW_MIN, Math.floor(WINDOW_BYTES / size)));
     const b = this.free.pop();
     return Buffer.from(b && b.byteLength === size ? b : new SharedArrayBuffer(size));
   }
@@ -164,11 +125,11 @@ export class PacketWriter implements PacketSink {
 
   /** True when the reader should wait for `drain()` before reading on. */
   get full(): boolean {
-    return this.posted - this.completed > WINDOW;
+    return this.posted - this.completed > this.window;
   }
 
   /** Waits until at most `keep` packets are in flight. */
-  drain(keep = WINDOW): Promise<void> {
+  drain(keep = this.window): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.posted - this.completed <= keep) return Promise.resolve();
     return new Promise((resolve, reject) => {
@@ -179,6 +140,17 @@ export class PacketWriter implements PacketSink {
   /** Waits for every packet; returns them, renamed to the final width when there are over 999. */
   async finish(): Promise<WrittenPacket[]> {
     await this.drain(0);
+    if (this.started && this.worker) {
+      // The end of the tar archive closes the stream.
+      const tail = Buffer.concat([tarPadding(this.prevBytes), TAR_END]);
+      const worker = this.worker;
+      this.spoolLength = await new Promise<number>((resolve, reject) => {
+        this.ended = resolve;
+        this.waiter = { below: Number.POSITIVE_INFINITY, resolve: () => {}, reject };
+        worker.postMessage({ end: new Uint8Array(tail) });
+      });
+      this.waiter = undefined;
+    }
     const width = Math.max(MIN_WIDTH, String(this.written.length).length);
     if (width !== MIN_WIDTH) {
       for (const [k, p] of this.written.entries()) {
@@ -201,11 +173,12 @@ export class PacketWriter implements PacketSink {
 
   /**
    * Writes the archive: `head` (README and HOW_TO_PASTE.txt entries, already a piece), then every
-   * packet with its tar header, then the end of the archive. Returns its sha256 — computed while
-   * writing, from the bytes written.
+   * packet with its tar header and the end of the archive — the streamed body from the spool, or,
+   * with over 999 packets (their names changed), compressed again from the packet files. Returns
+   * its sha256, computed while writing, from the bytes written.
    */
   writeArchive(out: string, head: Piece, order: EntryOrder): string {
-    const hash = createHash('sha256');
+    const hash = crypto().createHash('sha256');
     const fd = openSync(out, 'wx', 0o644);
     try {
       const put = (b: Buffer) => {
@@ -218,43 +191,59 @@ export class PacketWriter implements PacketSink {
       let crc = head.crc;
       let length = head.length;
       const width = Math.max(MIN_WIDTH, String(this.written.length).length);
-      const chunk = Buffer.allocUnsafe(1024 * 1024);
-      const copy = (at: number, n: number) => {
-        let pos = at;
-        let left = n;
-        while (left > 0) {
-          const got = readSync(this.spoolFd, chunk, 0, Math.min(left, chunk.length), pos);
-          if (got <= 0) throw new Error('internal error: the archive spool is short');
-          put(chunk.subarray(0, got));
-          pos += got;
-          left -= got;
-        }
-      };
       let prevBytes = 0;
-      for (const [k, s] of this.spooled.entries()) {
-        const p = this.written[k] as WrittenPacket;
+      const entries = this.written.map((p) => {
         const name = `${this.dirRel}/${p.name}`;
         order.next(name);
-        const pad = tarPadding(prevBytes);
-        const header = tarHeader(name, p.bytes, false, this.mtime);
-        if (width === MIN_WIDTH) copy(s.header.at, s.header.length);
-        else put(deflatePiece([pad, header]).deflated);
-        crc = crc32Combine(crc, crc32(header, crc32(pad)), pad.length + header.length);
-        length += pad.length + header.length;
-        copy(s.content.at, s.content.length);
-        crc = crc32Combine(crc, s.content.crc, p.bytes);
-        length += p.bytes;
+        const entry = { name, pad: tarPadding(prevBytes), header: tarHeader(name, p.bytes, false, this.mtime), bytes: p.bytes };
         prevBytes = p.bytes;
+        return entry;
+      });
+      if (this.spoolLength >= 0 && width === MIN_WIDTH) {
+        // The spool is one gzip member: its deflate body goes in as it is; its trailer has the
+        // CRC-32 of what went in, and the length is counted here (the trailer's is modulo 2^32).
+        const trailer = Buffer.alloc(8);
+        if (this.spoolLength < GZIP_HEADER.length + trailer.length || readSync(this.spoolFd, trailer, 0, 8, this.spoolLength - 8) !== 8) {
+          throw new Error('internal error: the archive spool is short');
+        }
+        this.copySpool(put, GZIP_HEADER.length, this.spoolLength - GZIP_HEADER.length - trailer.length);
+        let bodyLength = TAR_END.length + tarPadding(prevBytes).length;
+        for (const e of entries) bodyLength += e.pad.length + e.header.length + e.bytes;
+        if (trailer.readUInt32LE(4) !== bodyLength % 2 ** 32) throw new Error('internal error: the archive spool does not hold every packet');
+        crc = crc32Combine(crc, trailer.readUInt32LE(0), bodyLength);
+        length += bodyLength;
+      } else {
+        for (const e of entries) {
+          const content = readFileSync(join(this.dir, e.name.slice(this.dirRel.length + 1)));
+          const piece = deflatePiece([e.pad, e.header, content]);
+          put(piece.deflated);
+          crc = crc32Combine(crc, piece.crc, piece.length);
+          length += piece.length;
+        }
+        const end = deflatePiece([tarPadding(prevBytes), TAR_END], true);
+        put(end.deflated);
+        crc = crc32Combine(crc, end.crc, end.length);
+        length += end.length;
       }
-      const end = deflatePiece([tarPadding(prevBytes), TAR_END], true);
-      put(end.deflated);
-      crc = crc32Combine(crc, end.crc, end.length);
-      length += end.length;
       put(gzipTrailer(crc, length));
     } finally {
       closeSync(fd);
     }
     return hash.digest('hex');
+  }
+
+  /** Passes `n` bytes of the spool from `at` to `put`, 1 MB at a time. */
+  private copySpool(put: (b: Buffer) => void, at: number, n: number): void {
+    const chunk = Buffer.allocUnsafe(1024 * 1024);
+    let pos = at;
+    let left = n;
+    while (left > 0) {
+      const got = readSync(this.spoolFd, chunk, 0, Math.min(left, chunk.length), pos);
+      if (got <= 0) throw new Error('internal error: the archive spool is short');
+      put(chunk.subarray(0, got));
+      pos += got;
+      left -= got;
+    }
   }
 
   private start(): Worker {
@@ -271,9 +260,11 @@ export class PacketWriter implements PacketSink {
   }
 
   private spawn(): Worker {
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { level: DEFLATE_LEVEL } });
-    worker.on('message', (m: Done | { index: number; error: string }) => {
+    // One booted while the CLI loaded (see early.ts), else a new one.
+    const worker = takeEarlyWorker() ?? startPacketWorker();
+    worker.on('message', (m: Done | Ended | { index: number; error: string }) => {
       if ('error' in m) this.fail(new Error(m.error));
+      else if ('ended' in m) this.ended?.(m.ended);
       else this.done(m);
     });
     worker.on('error', (e: unknown) => this.fail(e instanceof Error ? e : new Error(String(e))));
@@ -289,7 +280,6 @@ export class PacketWriter implements PacketSink {
       this.fail(new Error(`internal error: packet ${m.index} came back out of order`));
       return;
     }
-    this.spooled.push({ header: m.header, content: m.content });
     this.written.push({ name: packetName(m.index, MIN_WIDTH), bytes: m.bytes, sha256: m.sha256 });
     this.free.push(this.inFlight.shift() as SharedArrayBuffer);
     this.completed++;

@@ -3,12 +3,11 @@
  * artifact.json, then moves them into the output directory, artifact.json last. Any failure before
  * that last rename removes what was moved and leaves no artifact.json: nothing is claimed.
  */
-import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, mkdirSync, openSync, readSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { OpenclawError } from '@openclaw/policy';
 import type { AssembleStats, BundleAssembler, BundleTap, CoverageEntry } from './assemble.js';
+import { crypto } from './builtins.js';
 import type { PacketWriter } from './packet-writer.js';
 import { deflatePiece, EntryOrder, tarHeader, tarPadding } from './tar.js';
 import { bundleProse, howToPaste, type PacketListing, type RangeInfo, readme } from './texts.js';
@@ -124,7 +123,7 @@ export async function publishBundle(p: PublishInput): Promise<Artifact> {
 
 /** Writes `out` as the concatenation of `heads` and the files; returns its sha256. */
 function concatFiles(out: string, heads: Buffer[], files: string[]): string {
-  const hash = createHash('sha256');
+  const hash = crypto().createHash('sha256');
   const fd = openSync(out, 'wx', 0o644);
   const chunk = Buffer.allocUnsafe(1024 * 1024);
   try {
@@ -179,7 +178,8 @@ async function writePackets(p: PublishInput, final: string): Promise<SizeCapMeta
   const archiveSha = p.writer.writeArchive(join(final, ARCHIVE_NAME), deflatePiece(head), order);
   // One digest for the packets in order, without hashing their bytes twice: sha256 of the list
   // of `<name> <sha256>` lines (size_cap_meta.json has each packet's own digest).
-  p.packetsSha256 = createHash('sha256')
+  p.packetsSha256 = crypto()
+    .createHash('sha256')
     .update(packets.map((pk) => `${pk.name} ${pk.sha256}\n`).join(''))
     .digest('hex');
   return {
@@ -223,18 +223,39 @@ async function writeArtifact(file: string, artifact: Artifact, p: PublishInput, 
 async function writeList(fd: number, key: string, spool: string, map: (line: string) => string): Promise<void> {
   writeSync(fd, `  ${JSON.stringify(key)}: [`);
   let first = true;
-  const rl = createInterface({ input: createReadStream(spool, { encoding: 'utf8' }), crlfDelay: Number.POSITIVE_INFINITY });
   let buf = '';
-  for await (const line of rl) {
-    if (!line) continue;
+  forEachLine(spool, (line) => {
+    if (!line) return;
     buf += `${first ? '' : ','}\n    ${map(line)}`;
     first = false;
     if (buf.length > 64 * 1024) {
       writeSync(fd, buf);
       buf = '';
     }
-  }
+  });
   writeSync(fd, `${buf}${first ? ']' : '\n  ]'}`);
+}
+
+/** Calls `each` with every line of a UTF-8 file (without its '\n'), reading 1 MB at a time. */
+function forEachLine(file: string, each: (line: string) => void): void {
+  const inFd = openSync(file, 'r');
+  try {
+    const chunk = Buffer.allocUnsafe(1024 * 1024);
+    let rest = Buffer.alloc(0);
+    for (let n = readSync(inFd, chunk); n > 0; n = readSync(inFd, chunk)) {
+      const data = rest.length ? Buffer.concat([rest, chunk.subarray(0, n)]) : chunk.subarray(0, n);
+      let at = 0;
+      for (let nl = data.indexOf(10); nl !== -1; nl = data.indexOf(10, at)) {
+        each(data.toString('utf8', at, nl));
+        at = nl + 1;
+      }
+      // The unfinished line is copied: the chunk is read into again.
+      rest = Buffer.from(data.subarray(at));
+    }
+    if (rest.length) each(rest.toString('utf8'));
+  } finally {
+    closeSync(inFd);
+  }
 }
 
 /** Moves the staged outputs into `outDir`, artifact.json last; on failure undoes the moves. */

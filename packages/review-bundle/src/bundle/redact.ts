@@ -32,10 +32,8 @@ export const SECRET_RULES: SecretRule[] = [
 
 // Cheap first pass: most lines contain none of these, and then no rule can match.
 const PREFILTER = /AKIA|ASIA|gh[pousr]_|github_pat_|sk-|xox|_live_|AIza|eyJ|PRIVATE KEY|pass|secret|api.?key|token/i;
-/** Longest prefilter keyword, so a scan of consecutive chunks overlaps by this much. */
-export const PREFILTER_OVERLAP = 16;
 
-/** False when no rule can match anywhere in `text` (a whole chunk of diff, as latin1). */
+/** False when no rule can match anywhere in `text` (diff lines, as latin1: a chunk or one line). */
 export function mayContainSecret(text: string): boolean {
   return PREFILTER.test(text);
 }

@@ -10,7 +10,7 @@
  * the entries that must come first in the archive (README, HOW_TO_PASTE.txt) are compressed last.
  * The gzip trailer's CRC-32 is combined from the pieces' CRCs.
  */
-import { constants, crc32, deflateRawSync } from 'node:zlib';
+import { zlib } from './builtins.js';
 
 /** Level 1: diffs compress well even so, and the archive must not dominate the run's time. */
 export const DEFLATE_LEVEL = 1;
@@ -56,6 +56,7 @@ export const TAR_END = Buffer.alloc(1024);
 
 /** Options of a piece: raw deflate, ended by a sync flush unless it is the final piece. */
 export function pieceOptions(final: boolean) {
+  const { constants } = zlib();
   return { level: DEFLATE_LEVEL, finishFlush: final ? constants.Z_FINISH : constants.Z_SYNC_FLUSH };
 }
 
@@ -71,6 +72,7 @@ export interface Piece {
 /** Compresses `parts` (in order) as one piece, on this thread. */
 export function deflatePiece(parts: Buffer[], final = false): Piece {
   const raw = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+  const { crc32, deflateRawSync } = zlib();
   return { deflated: deflateRawSync(raw, pieceOptions(final)), crc: crc32(raw), length: raw.length };
 }
 

@@ -65,10 +65,12 @@ export class LineBatch {
     readonly ends: Int32Array,
     readonly kinds: Uint8Array,
     readonly noNewline = false,
+    /** False when no added line in the run can hold a secret (the parser's `suspect` test said so). */
+    readonly suspect = true,
   ) {}
 
-  static single(src: Buffer, start: number, end: number, kind: LineKind, noNewline: boolean): LineBatch {
-    return new LineBatch(src, start, Int32Array.of(end), Uint8Array.of(kind), noNewline);
+  static single(src: Buffer, start: number, end: number, kind: LineKind, noNewline: boolean, suspect = true): LineBatch {
+    return new LineBatch(src, start, Int32Array.of(end), Uint8Array.of(kind), noNewline, suspect);
   }
 
   get count(): number {
@@ -89,7 +91,7 @@ export class LineBatch {
 
   /** Lines [from, to) as a run of their own. */
   slice(from: number, to: number): LineBatch {
-    return new LineBatch(this.src, this.startOf(from), this.ends.subarray(from, to), this.kinds.subarray(from, to), this.noNewline);
+    return new LineBatch(this.src, this.startOf(from), this.ends.subarray(from, to), this.kinds.subarray(from, to), this.noNewline, this.suspect);
   }
 }
 
@@ -136,7 +138,16 @@ export class DiffParser {
   private ends = new Int32Array(0);
   private kinds = new Uint8Array(0);
 
-  constructor(private readonly sink: DiffSink) {}
+  constructor(
+    private readonly sink: DiffSink,
+    /**
+     * A cheap test of text (bytes as latin1) that is false only when no added line in it can need
+     * redaction. It is asked once per run for the run's added lines, and once for each added line
+     * read on its own (a line across chunks, a line with a "No newline" marker); the verdict rides
+     * on each LineBatch as `suspect`. Without one, every run with an added line is suspect.
+     */
+    private readonly suspect: (text: string) => boolean = () => true,
+  ) {}
 
   /**
    * The next chunk of git's output, any size, cut anywhere. Content is never decoded: CRLF,
@@ -145,9 +156,12 @@ export class DiffParser {
    * line through line().
    */
   push(chunk: Buffer): void {
+    // One latin1 view of the chunk (a byte per char): newlines are found with String#indexOf,
+    // cheaper per call than Buffer#indexOf, and the suspect test reads slices of it.
+    const text = chunk.toString('latin1');
     let pos = 0;
     if (this.carry.length) {
-      const nl = chunk.indexOf(10);
+      const nl = text.indexOf('\n');
       if (nl === -1) {
         this.carry.push(chunk);
         return;
@@ -161,13 +175,13 @@ export class DiffParser {
     const n = chunk.length;
     while (pos < n) {
       if (this.state === 'hunk') {
-        const at = this.hunkRun(chunk, pos);
+        const at = this.hunkRun(chunk, text, pos);
         if (at !== pos) {
           pos = at;
           continue;
         }
       }
-      const nl = chunk.indexOf(10, pos);
+      const nl = text.indexOf('\n', pos);
       if (nl === -1) break;
       this.line(chunk, pos, nl + 1);
       pos = nl + 1;
@@ -181,13 +195,13 @@ export class DiffParser {
    * newline" marker. The first line that is not (and the hunk's last, if a marker may follow it)
    * is left to line(). Returns where it stopped.
    */
-  private hunkRun(src: Buffer, pos: number): number {
+  private hunkRun(src: Buffer, text: string, pos: number): number {
     if (this.pSrc) {
       // The held line is complete unless this line is its marker.
-      if (src[pos] === 0x5c) return pos;
+      if (text.charCodeAt(pos) === 0x5c) return pos;
       this.flushPending();
     }
-    const n = src.length;
+    const n = text.length;
     if (this.ends.length < n) {
       this.ends = new Int32Array(n);
       this.kinds = new Uint8Array(n);
@@ -199,10 +213,10 @@ export class DiffParser {
     let count = 0;
     let at = pos;
     while (at < n) {
-      const c = src[at] as number;
+      const c = text.charCodeAt(at);
       if (c !== CONTEXT && c !== DELETED && c !== ADDED) break;
-      const nl = src.indexOf(10, at);
-      if (nl === -1 || nl + 1 >= n || src[nl + 1] === 0x5c) break;
+      const nl = text.indexOf('\n', at);
+      if (nl === -1 || nl + 1 >= n || text.charCodeAt(nl + 1) === 0x5c) break;
       if (c === CONTEXT) {
         oldLeft--;
         newLeft--;
@@ -220,8 +234,46 @@ export class DiffParser {
     }
     this.oldLeft = oldLeft;
     this.newLeft = newLeft;
-    if (count) this.sink.lines(new LineBatch(src, pos, ends.slice(0, count), kinds.slice(0, count)));
+    if (count) this.sink.lines(new LineBatch(src, pos, ends.slice(0, count), kinds.slice(0, count), false, this.addedSuspect(text, pos, count)));
     return at;
+  }
+
+  /**
+   * The suspect test on the added lines of the run just collected (only they are ever redacted):
+   * their span as one slice when they are most of it, else the added lines alone, joined.
+   */
+  private addedSuspect(text: string, pos: number, count: number): boolean {
+    const ends = this.ends;
+    const kinds = this.kinds;
+    let first = -1;
+    let last = -1;
+    let added = 0;
+    let start = pos;
+    for (let i = 0; i < count; i++) {
+      const end = ends[i] as number;
+      if (kinds[i] === ADDED) {
+        if (first < 0) first = start;
+        last = end;
+        added += end - start;
+      }
+      start = end;
+    }
+    if (first < 0) return false;
+    if (added * 2 >= last - first) return this.suspect(text.slice(first, last));
+    let joined = '';
+    let from = -1;
+    start = pos;
+    for (let i = 0; i < count; i++) {
+      if (kinds[i] === ADDED) {
+        if (from < 0) from = start;
+      } else if (from >= 0) {
+        joined += text.slice(from, start);
+        from = -1;
+      }
+      start = ends[i] as number;
+    }
+    if (from >= 0) joined += text.slice(from, start);
+    return this.suspect(joined);
   }
 
   /** One line of the diff: `src[start, end)`, ending with its '\n' (unless it is the last). */
@@ -333,7 +385,8 @@ export class DiffParser {
     const p = this.pSrc;
     if (p) {
       this.pSrc = undefined;
-      this.sink.lines(LineBatch.single(p, this.pStart, this.pEnd, this.pKind, this.pNoNewline));
+      const suspect = this.pKind === ADDED && this.suspect(p.toString('latin1', this.pStart, this.pEnd));
+      this.sink.lines(LineBatch.single(p, this.pStart, this.pEnd, this.pKind, this.pNoNewline, suspect));
     }
   }
 
