@@ -4,7 +4,8 @@
  * on the embedded store and on Postgres. Beside each, in the same run, the same SQL without our
  * layers: the same statements and transactions (queue rows and ledger rows), but no Worker loop,
  * no canonical JSON or hashing in JS, no row mapping, no artifact files — and, on SQLite, plain
- * node:sqlite waiting for the write lock with SQLite's own busy handler.
+ * node:sqlite with the store's connection pragmas (WAL, synchronous=NORMAL), waiting for the write
+ * lock with SQLite's own busy handler.
  * Targets: ≥ 2,000 jobs/s embedded, and ≥ 60% of raw. Postgres runs on a throwaway local cluster
  * with fsync off (as the tests do); it is NOT_RUN when the server binaries are missing.
  */
@@ -19,7 +20,7 @@ import { checkoutRepo } from '../packages/exec/src/jobs/checkout.js';
 import type { JobHandler } from '../packages/exec/src/jobs/handler.js';
 import { PostgresStore } from '../packages/exec/src/store/postgres.js';
 import { QUEUE_SQL } from '../packages/exec/src/store/postgres-sql.js';
-import { SqliteStore } from '../packages/exec/src/store/sqlite.js';
+import { SQLITE_CONNECTION_PRAGMAS, SqliteStore } from '../packages/exec/src/store/sqlite.js';
 import type { ExecStore } from '../packages/exec/src/store/types.js';
 import { Worker } from '../packages/exec/src/worker/worker.js';
 import { DEFAULT_POLICY_PATH, type JobAllowlist } from '../packages/policy/src/index.js';
@@ -102,6 +103,7 @@ async function threadOurs(w: ThreadJob): Promise<void> {
 /** The embedded store's statements and transactions, run directly. */
 function threadRawSqlite(w: ThreadJob & { target: { kind: 'sqlite' } }): void {
   const db = new DatabaseSync(w.target.path, { timeout: 10_000 });
+  db.exec(SQLITE_CONNECTION_PRAGMAS);
   const pick = db.prepare(`SELECT qseq FROM jobs WHERE state = 'queued' AND type IN (SELECT value FROM json_each(?)) ORDER BY qseq LIMIT ?`);
   const ks = db.prepare(`SELECT value, by, updated_at FROM control WHERE key = 'kill_switch'`);
   const claim = db.prepare(
@@ -208,6 +210,7 @@ async function producerFor(mode: 'ours' | 'raw', target: Target): Promise<{ enqu
   const ids = (n: number) => Array.from({ length: n }, () => `raw_${process.pid}_${k++}`);
   if (target.kind === 'sqlite') {
     const db = new DatabaseSync(target.path, { timeout: 10_000 });
+    db.exec(SQLITE_CONNECTION_PRAGMAS);
     const insJob = db.prepare(
       `INSERT INTO jobs (id, type, params, repo, ref, state, attempts, max_attempts, timeout_sec, created_at, updated_at) VALUES (?, 'noop_task', '{}', NULL, NULL, 'queued', 0, 3, 60, 'now', 'now') RETURNING *`,
     );
