@@ -124,7 +124,9 @@ const cases: Case[] = [
       expect(await eventTypes(s, b?.id as string)).toEqual(['enqueue', 'claim']);
       // A retried finish is still idempotent (and a lost lease is reported), whatever the claim finds.
       expect((await s.finishAndClaim(lease, A, { state: 'completed', result: { n: 1 } }, { leaseSec: 30, types: ['none_task'] })).status).toBe('ok');
-      expect((await s.finishAndClaim({ jobId: b?.id as string, leaseId: 'other' }, B, { state: 'completed' }, { leaseSec: 30, types: ['none_task'] })).status).toBe('lost');
+      expect(
+        (await s.finishAndClaim({ jobId: b?.id as string, leaseId: 'other' }, B, { state: 'completed' }, { leaseSec: 30, types: ['none_task'] })).status,
+      ).toBe('lost');
       expect(await eventTypes(s, j.id)).toEqual(['enqueue', 'claim', 'complete']);
       await s.setKillSwitch(true, A, 'test');
       const nb = r.next.jobs[0]!;
