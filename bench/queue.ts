@@ -121,14 +121,14 @@ function threadRawSqlite(w: ThreadJob & { target: { kind: 'sqlite' } }): void {
     db.exec('COMMIT');
     return out;
   };
-  // The claim inside a transaction (the store's claimIn).
-  const claimIn = (): string | undefined => {
+  // The claim inside a transaction (the store's claimIn); `seq`: the head this transaction already
+  // wrote (the store keeps it rather than reading it again).
+  const claimIn = (seq?: number): string | undefined => {
     if (ks.get() !== undefined) return undefined;
     const c = pick.get('["noop_task"]', 1) as { qseq: number } | undefined;
     if (!c) return undefined;
     const r = claim.get('lease', 'raw', 'h', Date.now() + 60_000, 'now', c.qseq) as { id: string };
-    const h = head.get() as { seq: number };
-    ins.run(h.seq + 1, 'claim', r.id, '{"raw":true}', 'h');
+    ins.run((seq ?? (head.get() as { seq: number }).seq) + 1, 'claim', r.id, '{"raw":true}', 'h');
     return r.id;
   };
   let done = 0;
@@ -142,7 +142,7 @@ function threadRawSqlite(w: ThreadJob & { target: { kind: 'sqlite' } }): void {
         if (globalThis.__stop) break;
         continue;
       }
-      id = tx(claimIn);
+      id = tx(() => claimIn());
       continue;
     }
     // The no-op job ran: finish it and claim the next one in the same transaction (the store's finishAndClaim).
@@ -152,7 +152,7 @@ function threadRawSqlite(w: ThreadJob & { target: { kind: 'sqlite' } }): void {
       fin.run('completed', null, null, 'now', finished);
       const h = head.get() as { seq: number };
       ins.run(h.seq + 1, 'complete', finished, '{"raw":true}', 'h');
-      return claimIn();
+      return claimIn(h.seq + 1);
     });
     done++;
     parentPort?.postMessage('done');

@@ -61,6 +61,8 @@ export class SqliteStore implements ExecStore {
   private readonly stmts = new Map<string, StatementSync>();
   private readonly busyOff: StatementSync;
   private readonly busyOn: StatementSync;
+  /** The ledger head as this transaction left it (undefined: not read yet, or no transaction). */
+  private txHead: LedgerHead | null | undefined;
 
   private constructor(
     readonly path: string,
@@ -149,6 +151,7 @@ export class SqliteStore implements ExecStore {
     } finally {
       this.busyOn.run();
     }
+    this.txHead = undefined;
     try {
       const out = fn();
       this.db.exec('COMMIT');
@@ -156,6 +159,8 @@ export class SqliteStore implements ExecStore {
     } catch (e) {
       if (this.db.isTransaction) this.db.exec('ROLLBACK');
       throw e;
+    } finally {
+      this.txHead = undefined;
     }
   }
 
@@ -166,7 +171,9 @@ export class SqliteStore implements ExecStore {
 
   /** Appends events inside the caller's transaction. */
   private appendIn(events: readonly LedgerEvent[], actor: Actor): LedgerHead {
-    let head = this.head();
+    // The write lock is ours until COMMIT: a second append in the same transaction (a finish and a
+    // claim) continues from the head the first one left instead of reading it again.
+    let head = this.txHead !== undefined ? this.txHead : this.head();
     const ts = new Date().toISOString();
     const insert = this.stmt('INSERT INTO ledger (seq, type, job_id, body, hash) VALUES (?, ?, ?, ?, ?)');
     for (const ev of events) {
@@ -174,6 +181,7 @@ export class SqliteStore implements ExecStore {
       insert.run(sealed.seq, ev.type, ev.jobId ?? null, sealed.body, sealed.hash);
       head = { seq: sealed.seq, hash: sealed.hash };
     }
+    this.txHead = head;
     return head as LedgerHead;
   }
 
