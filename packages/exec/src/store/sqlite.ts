@@ -4,10 +4,10 @@
  * committed; a power loss may lose the last commits but never corrupts the file.
  *
  * Every write is one `BEGIN IMMEDIATE` transaction, which takes SQLite's write lock up front, so two
- * processes can never claim the same row. Waiting for the lock is done here rather than by SQLite's
- * busy handler, whose first sleep is a whole millisecond: short randomised waits first, then longer
- * ones, up to `busyTimeoutMs`. Statements run synchronously, so a transaction never interleaves
- * with another one of this process.
+ * processes can never claim the same row. SQLite's busy handler waits for the lock, up to
+ * `busyTimeoutMs` (sub-millisecond waits of our own were measured slower under load, see
+ * docs/architecture.md). Statements run synchronously, so a transaction never interleaves with
+ * another one of this process.
  */
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -39,12 +39,6 @@ function isBusy(e: unknown): boolean {
   return (e as { errcode?: number }).errcode === 5 || (e as { errcode?: number }).errcode === 6;
 }
 
-const waitCell = new Int32Array(new SharedArrayBuffer(4));
-function sleepSync(ms: number): void {
-  Atomics.wait(waitCell, 0, 0, ms);
-}
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
 /** Every connection's settings (the benchmark's raw baseline uses the same). */
 export const SQLITE_CONNECTION_PRAGMAS = 'PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;';
 
@@ -59,8 +53,6 @@ export class SqliteStore implements ExecStore {
   private readonly db: DatabaseSync;
   private readonly busyTimeoutMs: number;
   private readonly stmts = new Map<string, StatementSync>();
-  private readonly busyOff: StatementSync;
-  private readonly busyOn: StatementSync;
   /** The ledger head as this transaction left it (undefined: not read yet, or no transaction). */
   private txHead: LedgerHead | null | undefined;
 
@@ -70,10 +62,8 @@ export class SqliteStore implements ExecStore {
   ) {
     this.location = path;
     this.busyTimeoutMs = opts.busyTimeoutMs ?? 10_000;
-    // SQLite's own busy handler only guards the statements outside our transactions (reads, pragmas).
+    // SQLite's busy handler waits for locks, BEGIN IMMEDIATE's included (see tx).
     this.db = new DatabaseSync(path, { timeout: this.busyTimeoutMs });
-    this.busyOff = this.db.prepare('PRAGMA busy_timeout = 0');
-    this.busyOn = this.db.prepare(`PRAGMA busy_timeout = ${Math.max(0, Math.round(this.busyTimeoutMs))}`);
   }
 
   /** Opens (creating 0600 when missing) and migrates the store. */
@@ -119,37 +109,21 @@ export class SqliteStore implements ExecStore {
   }
 
   /**
-   * Runs `fn` inside BEGIN IMMEDIATE … COMMIT, waiting for the write lock as described above. The
-   * connection's busy handler is off while BEGIN IMMEDIATE tries for the lock (otherwise SQLite
-   * would do the waiting, a millisecond and more per try) and back on once it is held.
+   * Runs `fn` inside BEGIN IMMEDIATE … COMMIT. The connection's busy handler waits for the write lock
+   * (sleeps of 1, 2, 5, 10 ms … up to `busyTimeoutMs`); a lock still held then is `store_busy`.
    */
   private async tx<T>(fn: () => T): Promise<T> {
     const start = performance.now();
-    let tries = 0;
-    this.busyOff.run();
     try {
-      for (;;) {
-        try {
-          this.db.exec('BEGIN IMMEDIATE');
-          break;
-        } catch (e) {
-          if (!isBusy(e)) throw e;
-          const waited = performance.now() - start;
-          if (waited > this.busyTimeoutMs)
-            throw new OpenclawError({
-              code: 'store_busy',
-              reason: `the embedded store ${this.path} stayed locked for ${Math.round(waited)} ms`,
-              hint: 'another process holds a long write transaction; retry',
-            });
-          // A transaction holds the lock for ≈0.1–0.3 ms: wait about that long, doubling each time
-          // (every try costs CPU the holder may need); sub-millisecond waits without yielding the
-          // thread for the first ≈2 ms, then timers.
-          if (waited < 2) sleepSync(Math.min(1, 0.05 * 2 ** tries++) * (0.5 + Math.random()));
-          else await sleep(1 + Math.random() * 2);
-        }
-      }
-    } finally {
-      this.busyOn.run();
+      this.db.exec('BEGIN IMMEDIATE');
+    } catch (e) {
+      if (!isBusy(e)) throw e;
+      throw new OpenclawError({
+        code: 'store_busy',
+        reason: `the embedded store ${this.path} stayed locked for ${Math.round(performance.now() - start)} ms`,
+        hint: 'another process holds a long write transaction; retry',
+        cause: e,
+      });
     }
     this.txHead = undefined;
     try {
