@@ -2,9 +2,11 @@
  * Queue benchmark (SPEC §9): no-op jobs per second through enqueue → claim → complete, with 2 workers
  * (worker threads, one store connection each) while the main thread enqueues in batches of 100 —
  * on the embedded store and on Postgres. Beside each, in the same run, the same SQL without our
- * layers: the same statements and transactions (queue rows and ledger rows), but no Worker loop,
- * no canonical JSON or hashing in JS, no row mapping, no artifact files — and, on SQLite, plain
- * node:sqlite waiting for the write lock with SQLite's own busy handler.
+ * layers: the same statements and transactions (queue rows and ledger rows; on SQLite a worker
+ * finishes a job and claims its next one in one transaction, as the store's finishAndClaim does),
+ * but no Worker loop, no canonical JSON or hashing in JS, no row mapping, no artifact files — and,
+ * on SQLite, plain node:sqlite with the store's connection pragmas (WAL, synchronous=NORMAL),
+ * waiting for the write lock with SQLite's own busy handler.
  * Targets: ≥ 2,000 jobs/s embedded, and ≥ 60% of raw. Postgres runs on a throwaway local cluster
  * with fsync off (as the tests do); it is NOT_RUN when the server binaries are missing.
  */
@@ -19,7 +21,7 @@ import { checkoutRepo } from '../packages/exec/src/jobs/checkout.js';
 import type { JobHandler } from '../packages/exec/src/jobs/handler.js';
 import { PostgresStore } from '../packages/exec/src/store/postgres.js';
 import { QUEUE_SQL } from '../packages/exec/src/store/postgres-sql.js';
-import { SqliteStore } from '../packages/exec/src/store/sqlite.js';
+import { SQLITE_CONNECTION_PRAGMAS, SqliteStore } from '../packages/exec/src/store/sqlite.js';
 import type { ExecStore } from '../packages/exec/src/store/types.js';
 import { Worker } from '../packages/exec/src/worker/worker.js';
 import { DEFAULT_POLICY_PATH, type JobAllowlist } from '../packages/policy/src/index.js';
@@ -102,6 +104,7 @@ async function threadOurs(w: ThreadJob): Promise<void> {
 /** The embedded store's statements and transactions, run directly. */
 function threadRawSqlite(w: ThreadJob & { target: { kind: 'sqlite' } }): void {
   const db = new DatabaseSync(w.target.path, { timeout: 10_000 });
+  db.exec(SQLITE_CONNECTION_PRAGMAS);
   const pick = db.prepare(`SELECT qseq FROM jobs WHERE state = 'queued' AND type IN (SELECT value FROM json_each(?)) ORDER BY qseq LIMIT ?`);
   const ks = db.prepare(`SELECT value, by, updated_at FROM control WHERE key = 'kill_switch'`);
   const claim = db.prepare(
@@ -118,29 +121,38 @@ function threadRawSqlite(w: ThreadJob & { target: { kind: 'sqlite' } }): void {
     db.exec('COMMIT');
     return out;
   };
+  // The claim inside a transaction (the store's claimIn); `seq`: the head this transaction already
+  // wrote (the store keeps it rather than reading it again).
+  const claimIn = (seq?: number): string | undefined => {
+    if (ks.get() !== undefined) return undefined;
+    const c = pick.get('["noop_task"]', 1) as { qseq: number } | undefined;
+    if (!c) return undefined;
+    const r = claim.get('lease', 'raw', 'h', Date.now() + 60_000, 'now', c.qseq) as { id: string };
+    ins.run((seq ?? (head.get() as { seq: number }).seq) + 1, 'claim', r.id, '{"raw":true}', 'h');
+    return r.id;
+  };
   let done = 0;
+  let id: string | undefined;
   while (done < w.expect) {
-    if (ks.get() !== undefined) break;
-    if (pick.get('["noop_task"]', 1) === undefined) {
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
-      if (globalThis.__stop) break;
+    if (id === undefined) {
+      // Nothing in hand: look outside a transaction first, then claim alone (the store's claim).
+      if (ks.get() !== undefined) break;
+      if (pick.get('["noop_task"]', 1) === undefined) {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+        if (globalThis.__stop) break;
+        continue;
+      }
+      id = tx(() => claimIn());
       continue;
     }
-    const id = tx(() => {
-      if (ks.get() !== undefined) return undefined;
-      const c = pick.get('["noop_task"]', 1) as { qseq: number } | undefined;
-      if (!c) return undefined;
-      const r = claim.get('lease', 'raw', 'h', Date.now() + 60_000, 'now', c.qseq) as { id: string };
+    // The no-op job ran: finish it and claim the next one in the same transaction (the store's finishAndClaim).
+    const finished = id;
+    id = tx(() => {
+      row.get(finished);
+      fin.run('completed', null, null, 'now', finished);
       const h = head.get() as { seq: number };
-      ins.run(h.seq + 1, 'claim', r.id, '{"raw":true}', 'h');
-      return r.id;
-    });
-    if (!id) continue;
-    tx(() => {
-      row.get(id);
-      fin.run('completed', null, null, 'now', id);
-      const h = head.get() as { seq: number };
-      ins.run(h.seq + 1, 'complete', id, '{"raw":true}', 'h');
+      ins.run(h.seq + 1, 'complete', finished, '{"raw":true}', 'h');
+      return claimIn(h.seq + 1);
     });
     done++;
     parentPort?.postMessage('done');
@@ -208,6 +220,7 @@ async function producerFor(mode: 'ours' | 'raw', target: Target): Promise<{ enqu
   const ids = (n: number) => Array.from({ length: n }, () => `raw_${process.pid}_${k++}`);
   if (target.kind === 'sqlite') {
     const db = new DatabaseSync(target.path, { timeout: 10_000 });
+    db.exec(SQLITE_CONNECTION_PRAGMAS);
     const insJob = db.prepare(
       `INSERT INTO jobs (id, type, params, repo, ref, state, attempts, max_attempts, timeout_sec, created_at, updated_at) VALUES (?, 'noop_task', '{}', NULL, NULL, 'queued', 0, 3, 60, 'now', 'now') RETURNING *`,
     );

@@ -107,6 +107,37 @@ const cases: Case[] = [
     },
   ],
   [
+    'finishAndClaim (where a store has it) records the end and claims the next jobs in one commit; the kill switch stops the claim, not the finish',
+    async (open) => {
+      const s = await open();
+      if (!s.finishAndClaim) return;
+      const [a, b, c] = await s.enqueue([job(), job(), job()], A);
+      const j = (await s.claim(A, { leaseSec: 30, types: TYPES })).jobs[0]!;
+      expect(j.id).toBe(a?.id);
+      const lease = { jobId: j.id, leaseId: j.lease!.id };
+      const r = await s.finishAndClaim(lease, A, { state: 'completed', result: { n: 1 } }, { leaseSec: 30, types: TYPES });
+      expect(r.status).toBe('ok');
+      expect(r.next.killSwitch).toBe(false);
+      expect(r.next.jobs.map((x) => [x.id, x.state, x.attempts, x.lease?.owner])).toEqual([[b?.id, 'running', 1, 'w-a']]);
+      expect(await s.getJob(j.id)).toMatchObject({ state: 'completed', result: { n: 1 }, lease: null });
+      expect(await eventTypes(s, j.id)).toEqual(['enqueue', 'claim', 'complete']);
+      expect(await eventTypes(s, b?.id as string)).toEqual(['enqueue', 'claim']);
+      // A retried finish is still idempotent (and a lost lease is reported), whatever the claim finds.
+      expect((await s.finishAndClaim(lease, A, { state: 'completed', result: { n: 1 } }, { leaseSec: 30, types: ['none_task'] })).status).toBe('ok');
+      expect(
+        (await s.finishAndClaim({ jobId: b?.id as string, leaseId: 'other' }, B, { state: 'completed' }, { leaseSec: 30, types: ['none_task'] })).status,
+      ).toBe('lost');
+      expect(await eventTypes(s, j.id)).toEqual(['enqueue', 'claim', 'complete']);
+      await s.setKillSwitch(true, A, 'test');
+      const nb = r.next.jobs[0]!;
+      const k = await s.finishAndClaim({ jobId: nb.id, leaseId: nb.lease!.id }, A, { state: 'failed', error: 'exit 1' }, { leaseSec: 30, types: TYPES });
+      expect(k).toEqual({ status: 'ok', next: { jobs: [], killSwitch: true } });
+      expect((await s.getJob(nb.id))?.state).toBe('failed');
+      expect((await s.getJob(c?.id as string))?.state).toBe('queued');
+      await chainOk(s);
+    },
+  ],
+  [
     'finish ends the job once: a retried finish with the same lease is ok and adds nothing; another lease is refused',
     async (open) => {
       const s = await open();

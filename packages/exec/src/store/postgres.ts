@@ -35,6 +35,7 @@ import {
 } from './postgres-sql.js';
 import { finishEvent, type JobRow, jobFromRow, parseKillSwitch, reapEvent, workerFromRow } from './rows.js';
 import {
+  type ClaimOptions,
   type ClaimResult,
   type ExecStore,
   emptyCounts,
@@ -188,7 +189,7 @@ export class PostgresStore implements ExecStore {
     return ids.map((id) => byId.get(id) as JobRecord);
   }
 
-  async claim(actor: Actor, opts: { leaseSec: number; types: readonly string[]; limit?: number }): Promise<ClaimResult> {
+  async claim(actor: Actor, opts: ClaimOptions): Promise<ClaimResult> {
     const f = eventFragments(
       { type: 'claim', jobId: hole('job_id'), data: { attempt: hole('attempt'), job_type: hole('job_type'), lease_sec: opts.leaseSec } },
       actor,

@@ -97,6 +97,12 @@ export interface WorkerInfo {
 
 export type JobCounts = Record<JobState, number>;
 
+export interface ClaimOptions {
+  leaseSec: number;
+  types: readonly string[];
+  limit?: number;
+}
+
 export interface ExecStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Where the store is, safe to print (no password). */
@@ -104,11 +110,16 @@ export interface ExecStore {
 
   enqueue(jobs: readonly NewJob[], actor: Actor): Promise<JobRecord[]>;
   /** Claims up to `limit` (default 1) queued jobs of `types`, oldest first, unless the kill switch is on. */
-  claim(actor: Actor, opts: { leaseSec: number; types: readonly string[]; limit?: number }): Promise<ClaimResult>;
+  claim(actor: Actor, opts: ClaimOptions): Promise<ClaimResult>;
   /** Extends the lease and records a heartbeat event. */
   heartbeat(lease: JobLease, actor: Actor, leaseSec: number, data?: Record<string, unknown>): Promise<LeaseStatus>;
   /** Ends a running job; idempotent for the same lease (a retried commit answers `ok`). */
   finish(lease: JobLease, actor: Actor, outcome: FinishOutcome): Promise<LeaseStatus>;
+  /**
+   * Optional: `finish`, then `claim` for the worker's next jobs, committed together (a store where
+   * that saves a transaction has it). The finish is recorded whatever the claim finds.
+   */
+  finishAndClaim?(lease: JobLease, actor: Actor, outcome: FinishOutcome, next: ClaimOptions): Promise<{ status: LeaseStatus; next: ClaimResult }>;
   /** Puts a running job back in the queue without counting the attempt (worker shutdown). */
   release(lease: JobLease, actor: Actor, reason: string): Promise<LeaseStatus>;
   /** Cancels a queued or running job; returns the job as it is afterwards, or null when unknown. */

@@ -76,6 +76,8 @@ export interface JobRunnerDeps {
   log: (line: string) => void;
   /** Retries a store write until it answers (the store may be restarting). */
   persist: <T>(what: string, fn: () => Promise<T>) => Promise<T>;
+  /** Records the job's end (retried like `persist`); the worker may claim its next job in the same write. */
+  finish?: (lease: JobLease, outcome: FinishOutcome) => Promise<LeaseStatus>;
 }
 
 function abortError(signal: AbortSignal): Promise<never> {
@@ -341,7 +343,7 @@ async function runJob(
             ...(outcome.error ? { error: outcome.error } : {}),
           };
     write(fin.state, fin.error);
-    const status = await deps.persist('finish', () => store.finish(lease, actor, fin));
+    const status = deps.finish ? await deps.finish(lease, fin) : await deps.persist('finish', () => store.finish(lease, actor, fin));
     if (status === 'ok') return report(fin.state, fin.error);
     return report(status === 'cancelled' ? 'cancelled' : 'lost');
   }

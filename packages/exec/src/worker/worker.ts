@@ -13,7 +13,7 @@ import { hostname } from 'node:os';
 import type { Allowlists } from '../jobs/allowlists.js';
 import type { HandlerRegistry } from '../jobs/handler.js';
 import type { Actor } from '../ledger/record.js';
-import type { ExecStore } from '../store/types.js';
+import type { ClaimResult, ExecStore, FinishOutcome, JobLease, LeaseStatus } from '../store/types.js';
 import { type JobReport, type RunningJob, startJob, type WorkerRuntime } from './run-job.js';
 
 export type { JobReport, WorkerRuntime } from './run-job.js';
@@ -74,6 +74,13 @@ export class Worker {
   private backoffMs = 0;
   private claimed = 0;
   private killSwitch = false;
+  /** Slots promised to claims in flight (so a claim and a finish-and-claim never take too many). */
+  private reserved = 0;
+  /** Set when a stop hands running jobs back: a job claimed by a finish still in flight goes back too. */
+  private handingBack = false;
+  /** Jobs claimed by a job's finish, started when that job is done (by its id). */
+  private readonly claimedNext = new Map<string, { res: ClaimResult; limit: number }>();
+  private readonly types: string[];
   private readonly startedAt = new Date().toISOString();
 
   constructor(private readonly opts: WorkerOptions) {
@@ -84,6 +91,7 @@ export class Worker {
     this.pollMs = opts.pollMs ?? 500;
     this.leaseSec = opts.leaseSec ?? 60;
     this.heartbeatSec = opts.heartbeatSec ?? Math.max(1, Math.floor(this.leaseSec / 4));
+    this.types = [...opts.handlers.keys()];
   }
 
   private log(line: string): void {
@@ -153,9 +161,12 @@ export class Worker {
   }
 
   private lastBeat = 0;
+  private beatDue(now = Date.now()): boolean {
+    return now - this.lastBeat >= this.heartbeatSec * 1000;
+  }
   private async heartbeat(force = false): Promise<void> {
     const now = Date.now();
-    if (!force && now - this.lastBeat < this.heartbeatSec * 1000) return;
+    if (!force && !this.beatDue(now)) return;
     const idle = this.running.size === 0;
     await this.opts.store.workerHeartbeat(this.info(this.stopping ? 'stopping' : idle ? 'idle' : 'busy'), this.actor, idle ? { idle: true } : undefined);
     this.lastBeat = now;
@@ -163,15 +174,50 @@ export class Worker {
 
   private lastReap = 0;
   /** Leases are seconds long: looking for expired ones about twice per lease is enough. */
+  private reapDue(): boolean {
+    return Date.now() - this.lastReap >= Math.min(5000, Math.max(this.pollMs, (this.leaseSec * 1000) / 2));
+  }
   private async reap(): Promise<void> {
-    const every = Math.min(5000, Math.max(this.pollMs, (this.leaseSec * 1000) / 2));
-    if (Date.now() - this.lastReap < every) return;
+    if (!this.reapDue()) return;
     this.lastReap = Date.now();
     for (const r of await this.opts.store.reapExpired(this.actor)) {
       this.log(`job ${r.jobId}: lease expired → ${r.state} (attempts ${r.attempts})`);
       this.emit({ type: 'reaped', jobId: r.jobId, state: r.state });
     }
   }
+
+  /** What a claim found: note the kill switch, start the jobs. */
+  private took(res: ClaimResult): void {
+    if (res.killSwitch !== this.killSwitch) this.log(res.killSwitch ? 'kill switch is on: not claiming' : 'kill switch is off: claiming again');
+    this.killSwitch = res.killSwitch;
+    this.emit({ type: 'poll', claimed: res.jobs.length, killSwitch: res.killSwitch });
+    for (const job of res.jobs) this.start(job);
+  }
+
+  /**
+   * Records a job's end. When the store can, the same write claims the next job(s) for the slot
+   * this job frees — unless the worker is stopping, runs once, or is due to reap or heartbeat (the
+   * loop does those, then claims). The jobs claimed start once this one is reported finished and
+   * has left `running`; until then their slots stay reserved.
+   */
+  private finishJob = async (lease: JobLease, outcome: FinishOutcome): Promise<LeaseStatus> => {
+    const store = this.opts.store;
+    // `running` still holds the finishing job: its slot is the +1.
+    const limit = this.concurrency - this.running.size - this.reserved + 1;
+    if (!store.finishAndClaim || limit <= 0 || this.stopping || this.opts.once || this.reapDue() || this.beatDue())
+      return this.persist('finish', () => store.finish(lease, this.actor, outcome));
+    this.reserved += limit;
+    try {
+      const r = await this.persist('finish', () =>
+        (store.finishAndClaim as NonNullable<ExecStore['finishAndClaim']>)(lease, this.actor, outcome, { leaseSec: this.leaseSec, types: this.types, limit }),
+      );
+      this.claimedNext.set(lease.jobId, { res: r.next, limit });
+      return r.status;
+    } catch (e) {
+      this.reserved -= limit;
+      throw e;
+    }
+  };
 
   private start(job: Parameters<typeof startJob>[0]): void {
     this.claimed++;
@@ -186,10 +232,11 @@ export class Worker {
       heartbeatSec: this.heartbeatSec,
       log: (l) => this.log(l),
       persist: this.persist,
+      finish: this.finishJob,
     });
     this.running.set(job.id, r);
     this.emit({ type: 'claimed', jobId: job.id, jobType: job.type, attempt: job.attempts });
-    if (this.stopping === 'now') r.abort('shutdown');
+    if (this.stopping === 'now' || this.handingBack) r.abort('shutdown');
     r.done
       .then((report) => {
         this.reports.push(report);
@@ -199,12 +246,17 @@ export class Worker {
       .catch((e) => this.log(`job ${job.id}: worker error ${(e as Error).message}`))
       .finally(() => {
         this.running.delete(job.id);
+        const next = this.claimedNext.get(job.id);
+        if (next) {
+          this.claimedNext.delete(job.id);
+          this.reserved -= next.limit;
+          this.took(next.res);
+        }
         this.wake?.();
       });
   }
 
   async run(): Promise<WorkerSummary> {
-    const types = [...this.opts.handlers.keys()];
     let idleSince = Date.now();
     let stoppedBy: WorkerSummary['stoppedBy'] = 'stop';
     for (;;) {
@@ -226,16 +278,21 @@ export class Worker {
         continue;
       }
       let got = 0;
-      if (this.running.size < this.concurrency) {
+      if (this.running.size + this.reserved < this.concurrency) {
         try {
           await this.reap();
-          const res = await this.opts.store.claim(this.actor, { leaseSec: this.leaseSec, types, limit: this.concurrency - this.running.size });
-          this.storeOk();
-          if (res.killSwitch !== this.killSwitch) this.log(res.killSwitch ? 'kill switch is on: not claiming' : 'kill switch is off: claiming again');
-          this.killSwitch = res.killSwitch;
-          got = res.jobs.length;
-          this.emit({ type: 'poll', claimed: got, killSwitch: res.killSwitch });
-          for (const job of res.jobs) this.start(job);
+          const limit = this.concurrency - this.running.size - this.reserved;
+          if (limit > 0) {
+            this.reserved += limit;
+            try {
+              const res = await this.opts.store.claim(this.actor, { leaseSec: this.leaseSec, types: this.types, limit });
+              this.storeOk();
+              got = res.jobs.length;
+              this.took(res);
+            } finally {
+              this.reserved -= limit;
+            }
+          }
           await this.heartbeat();
         } catch (e) {
           await this.storeFailed(e);
@@ -265,6 +322,7 @@ export class Worker {
         const deadline = Date.now() + (this.opts.graceSec ?? 30) * 1000;
         while (this.running.size > 0 && Date.now() < deadline && this.stopping === 'graceful') await this.idle(Math.min(200, deadline - Date.now()));
       }
+      this.handingBack = true;
       for (const r of this.running.values()) r.abort('shutdown');
     }
     await Promise.allSettled([...this.running.values()].map((r) => r.done));
