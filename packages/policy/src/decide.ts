@@ -204,7 +204,24 @@ export class CompiledPolicy {
       timeoutSec: eff.timeoutSec,
       maxOutputChars: eff.maxOutputChars,
     };
-    const finish = (decision: Verdict, extra: Partial<Decision> = {}): Decision => ({ decision, reasons, segments, ...base, ...extra });
+    const finish = (decision: Verdict, extra?: { childEnv: Record<string, string> }): Decision => {
+      // Field by field, not by spreading `base`: this runs on every decision.
+      const d: Decision = {
+        decision,
+        reasons,
+        segments,
+        agent,
+        host: eff.host,
+        security: eff.security,
+        ask: eff.ask,
+        askFallback: eff.askFallback,
+        sources: eff.sources,
+        timeoutSec: eff.timeoutSec,
+        maxOutputChars: eff.maxOutputChars,
+      };
+      if (extra) d.childEnv = extra.childEnv;
+      return d;
+    };
     const deny = (code: string, message: string, hint?: string) => {
       reasons.push(hint ? { code, message, hint } : { code, message });
       return finish('deny');

@@ -193,11 +193,14 @@ export function unwrapSegments(segments: { argv: string[]; op?: Operator }[], sh
       return fail('unsupported_wrapper_form', 'a shell wrapper holding a list (`sh -c "a && b"`) must be the whole command');
     }
     const last = r.segments.length - 1;
-    r.segments.forEach((s, i) => {
-      const { op: innerOp, ...rest } = s;
-      const op = i === last ? seg.op : innerOp;
-      out.push(op ? { ...rest, op } : rest);
-    });
+    for (let i = 0; i <= last; i++) {
+      const s = r.segments[i] as AnalyzedSegment;
+      // The list's operator goes on the last inner segment; built field by field (no object rest: hot path).
+      const op = i === last ? seg.op : s.op;
+      const next: AnalyzedSegment = { argv: s.argv, execArgv: s.execArgv, wrappers: s.wrappers };
+      if (op) next.op = op;
+      out.push(next);
+    }
   }
   return { ok: true, segments: out };
 }
