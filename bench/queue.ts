@@ -332,7 +332,7 @@ if (!isMainThread) {
   report('embedded', await bench('sqlite'), 2000);
   let cluster: { url: string; destroy(): void } | undefined;
   try {
-    const { startPostgres } = await import('../packages/exec/test/support/pg-cluster.js');
+    const { startPostgres } = await import('../test/support/pg-cluster.js');
     cluster = await startPostgres();
   } catch (e) {
     console.log(`queue postgres NOT_RUN: ${(e as Error).message.split('\n')[0]}`);

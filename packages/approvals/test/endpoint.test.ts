@@ -4,11 +4,11 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { readApprovalsFile } from '@openclaw/policy';
 import { afterEach, describe, expect, it } from 'vitest';
+import { testdir } from '../../../test/support/tmp.js';
 import type { ExecAsk } from '../src/client/client.js';
 import { startApprovalsServer } from '../src/endpoint/serve.js';
 import { signRequest } from '../src/protocol/frame.js';
 import { rawExchange, run, runTs, startWorld, type World } from './support/harness.js';
-import { testdir } from './tmp.js';
 
 const worlds: World[] = [];
 async function world(opts: Parameters<typeof startWorld>[0] = {}) {

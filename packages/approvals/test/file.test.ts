@@ -2,9 +2,9 @@ import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, 
 import { join } from 'node:path';
 import { compilePolicy, readApprovalsFile } from '@openclaw/policy';
 import { describe, expect, it } from 'vitest';
+import { suitedir, testdir } from '../../../test/support/tmp.js';
 import { addAllowlistPattern, allowlistWarnings, removeAllowlistPattern } from '../src/file/allowlist.js';
 import { ensureSocketToken, redactApprovals, replaceApprovalsFile, updateApprovalsFile } from '../src/file/write.js';
-import { suitedir, testdir } from './tmp.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures/openclaw');
 const fixture = (name: string) => readFileSync(join(FIXTURES, name), 'utf8');

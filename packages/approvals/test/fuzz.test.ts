@@ -10,11 +10,11 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
+import { testdir } from '../../../test/support/tmp.js';
 import { createApprovalsClient } from '../src/client/client.js';
 import { readSocketToken } from '../src/file/locate.js';
 import { signRequest } from '../src/protocol/frame.js';
 import { REPO, rawExchange } from './support/harness.js';
-import { testdir } from './tmp.js';
 
 const FRAMES = 10_000;
 const SEED = 20_261_122;

@@ -2,11 +2,11 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { compilePolicy } from '@openclaw/policy';
 import { describe, expect, it } from 'vitest';
+import { testdir } from '../../../test/support/tmp.js';
 import { requestFingerprint } from '../src/tokens/fingerprint.js';
 import type { TokenBinding, TokenRequestView } from '../src/tokens/machine.js';
 import { openSqliteTokenStore } from '../src/tokens/sqlite-table.js';
 import { createMemoryTokenStore, newTokenId, type TokenStore, type TokenStoreOptions } from '../src/tokens/store.js';
-import { testdir } from './tmp.js';
 
 const binding: TokenBinding = { fingerprint: 'f'.repeat(64), agentId: 'main', sessionId: 's1', sandboxId: null };
 const view: TokenRequestView = { command: 'rm -rf /tmp/x', cwd: '/tmp', host: 'gateway', segments: [], reasons: [] };

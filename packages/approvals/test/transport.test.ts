@@ -8,13 +8,13 @@ import { createHmac } from 'node:crypto';
 import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { testdir } from '../../../test/support/tmp.js';
 import { createApprovalsClient } from '../src/client/client.js';
 import { requirePeerCheck, socketFd } from '../src/endpoint/peer-cred.js';
 import { ReplayCache } from '../src/endpoint/replay.js';
 import { type ActionHandler, type EndpointLimits, type RunningEndpoint, startEndpoint } from '../src/endpoint/server.js';
 import { newNonce, signRequest, signResponse, verifyRequest, verifyResponse } from '../src/protocol/frame.js';
 import { rawExchange } from './support/harness.js';
-import { testdir } from './tmp.js';
 
 const TOKEN = 'transport-test-token-0123456789abcdef';
 const running: RunningEndpoint[] = [];

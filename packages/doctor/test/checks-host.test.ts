@@ -10,10 +10,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { testdir } from '../../../test/support/tmp.js';
 import { readIptables, readNft, readUfw } from '../src/checks/firewall.js';
 import { runDoctor } from '../src/run.js';
 import { fails, prints, stubBin } from './stubs.js';
-import { testdir } from './tmp.js';
 
 async function check(id: string, opts: { path?: string; env?: Record<string, string>; cwd?: string } = {}) {
   const home = testdir();

@@ -5,9 +5,9 @@
 import { chmodSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { testdir } from '../../../test/support/tmp.js';
 import { findWeakenings } from '../src/checks/approvals.js';
 import { runDoctor } from '../src/run.js';
-import { testdir } from './tmp.js';
 
 function world() {
   const dir = testdir();

@@ -12,11 +12,11 @@ import { DatabaseSync } from 'node:sqlite';
 import { type Actor, type ExecStore, execPaths, loadOrCreateLedgerKey, openStore, type StoreTarget, signCheckpoint } from '@openclaw/exec';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type PgCluster, startPostgres } from '../../../test/support/pg-cluster.js';
+import { testdir } from '../../../test/support/tmp.js';
 import type { CheckDefinition, CheckResult } from '../src/check.js';
 import { ledgerIntegrityCheck } from '../src/checks/exec-plane.js';
 import { runDoctor } from '../src/run.js';
-import { type PgCluster, startPostgres } from './pg-cluster.js';
-import { testdir } from './tmp.js';
 
 const ACTOR: Actor = { workerId: 'w1', host: 'h' };
 const stores: ExecStore[] = [];

@@ -3,12 +3,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode, OpenclawError } from '@openclaw/policy';
 import { afterEach, describe, expect, it } from 'vitest';
+import { testdir } from '../../../test/support/tmp.js';
 import type { CheckDefinition } from '../src/check.js';
 import { ledgerIntegrity } from '../src/checks/exec-plane.js';
 import { listChecks, registerCheck } from '../src/registry.js';
 import { renderReport } from '../src/render.js';
 import { runDoctor, selectChecks } from '../src/run.js';
-import { testdir } from './tmp.js';
 
 const plain = { red: (s: string) => s, green: (s: string) => s, yellow: (s: string) => s, dim: (s: string) => s, bold: (s: string) => s };
 const fixture = (f: string) => ({ text: readFileSync(join(import.meta.dirname, 'fixtures/listeners', f), 'utf8'), source: f });

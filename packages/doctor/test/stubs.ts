@@ -1,7 +1,7 @@
 /** A directory of stub programs for one test (stand-ins for tools this machine lacks: tailscale, ufw…). */
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { testdir } from './tmp.js';
+import { testdir } from '../../../test/support/tmp.js';
 
 /** Creates executables `name` → shell script body; returns the directory (put it first on PATH). */
 export function stubBin(scripts: Record<string, string>): string {

@@ -8,9 +8,9 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_POLICY_PATH, detectSandbox } from '@openclaw/policy';
 import { afterAll, describe, expect, it } from 'vitest';
+import { testdir } from '../../../test/support/tmp.js';
 import { type AttestBundle, type AttestOptions, PROBE_IDS, runAttestation } from '../src/sandbox/attest.js';
 import { seccompProgram } from '../src/sandbox/seccomp.js';
-import { testdir } from './support/tmp.js';
 
 // A home outside /tmp, /var/tmp and /run: the sandbox mounts fresh tmpfs there, which would hide a home
 // under them whatever else it does, and the weakened run must show that the secret-hiding itself works.

@@ -7,6 +7,7 @@
 import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { testdir } from '../../../test/support/tmp.js';
 import { checkoutRepo } from '../src/jobs/checkout.js';
 import { enqueueJob } from '../src/jobs/enqueue.js';
 import { builtinHandlers } from '../src/jobs/handlers/index.js';
@@ -17,7 +18,6 @@ import type { ExecStore } from '../src/store/types.js';
 import { Worker } from '../src/worker/worker.js';
 import { DEFAULT_TYPES, jobs, repos, spec } from './support/allowlists.js';
 import { git, gitRepo } from './support/git.js';
-import { testdir } from './support/tmp.js';
 import { runtimeFor } from './support/worker.js';
 
 const CLI = { workerId: 'cli', host: 'test' };

@@ -3,13 +3,13 @@ import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ApprovalsSnapshot, compilePolicy, DEFAULT_POLICY_PATH, detectSandbox, type OpenclawConfig } from '@openclaw/policy';
 import { afterEach, describe, expect, it } from 'vitest';
+import { testdir } from '../../../test/support/tmp.js';
 import { verifyRecords } from '../src/ledger/verify.js';
 import type { HumanApprover } from '../src/run/approver.js';
 import { unreachableApprover } from '../src/run/approver.js';
 import { governedRun, type RunRequest } from '../src/run/governed-run.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import type { ExecStore } from '../src/store/types.js';
-import { testdir } from './support/tmp.js';
 
 const stores: ExecStore[] = [];
 afterEach(async () => {

@@ -2,6 +2,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { testdir } from '../../../test/support/tmp.js';
 import { checkoutRepo } from '../src/jobs/checkout.js';
 import { enqueueJob } from '../src/jobs/enqueue.js';
 import { digestDocument } from '../src/jobs/handlers/doc-compactor.js';
@@ -11,7 +12,6 @@ import type { ExecStore } from '../src/store/types.js';
 import { Worker } from '../src/worker/worker.js';
 import { DEFAULT_TYPES, jobs, repos, spec } from './support/allowlists.js';
 import { git, gitRepo } from './support/git.js';
-import { testdir } from './support/tmp.js';
 import { runtimeFor } from './support/worker.js';
 
 const CLI = { workerId: 'cli', host: 'test' };

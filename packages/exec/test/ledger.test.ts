@@ -10,6 +10,7 @@ import { DatabaseSync } from 'node:sqlite';
 import fc from 'fast-check';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
+import { testdir } from '../../../test/support/tmp.js';
 import { loadOrCreateLedgerKey, readCheckpoint, signCheckpoint } from '../src/ledger/checkpoint.js';
 import { canonicalJson, recordLine, sealRecord } from '../src/ledger/record.js';
 import { verifyJsonl, verifyRecords } from '../src/ledger/verify.js';
@@ -17,7 +18,6 @@ import { PostgresStore } from '../src/store/postgres.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import type { ExecStore } from '../src/store/types.js';
 import { freshSchema, usePostgres } from './support/postgres.js';
-import { testdir } from './support/tmp.js';
 
 const pgc = usePostgres();
 const A = { workerId: 'w', host: 'h' };

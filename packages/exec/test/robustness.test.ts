@@ -5,12 +5,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { testdir } from '../../../test/support/tmp.js';
 import { verifyRecords } from '../src/ledger/verify.js';
 import { PostgresStore } from '../src/store/postgres.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import type { ExecStore, NewJob } from '../src/store/types.js';
 import { freshSchema, usePostgres } from './support/postgres.js';
-import { testdir } from './support/tmp.js';
 import type { WorkerProcessConfig } from './support/worker-main.js';
 import { useWorkerBundle, type WorkerProcess } from './support/worker-process.js';
 

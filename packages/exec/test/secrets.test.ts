@@ -8,10 +8,10 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { testdir } from '../../../test/support/tmp.js';
 import { agentRuntime } from '../src/agent/runtime.js';
 import { getSecret, type Keychain, readSecretFile, systemKeychain, writeSecretFile } from '../src/secrets/store.js';
 import { FS_SERVER, MCPORTER, runAgentJob } from './support/agent.js';
-import { testdir } from './support/tmp.js';
 
 const KEY = 'sk-test-0123456789abcdefCANARY';
 

@@ -2,13 +2,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { testdir } from '../../../test/support/tmp.js';
 import { verifyRecords } from '../src/ledger/verify.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import type { ExecStore, NewJob } from '../src/store/types.js';
 import { Worker, type WorkerEvent, type WorkerOptions } from '../src/worker/worker.js';
 import { jobs, repos, spec } from './support/allowlists.js';
 import { testHandlers, testJobs } from './support/test-handlers.js';
-import { testdir } from './support/tmp.js';
 import { runtimeFor } from './support/worker.js';
 
 const CLI = { workerId: 'cli', host: 'test' };

@@ -11,7 +11,7 @@ import { copyFileSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileS
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll } from 'vitest';
-import { testdir } from './tmp.js';
+import { testdir } from '../../../test/support/tmp.js';
 
 export const STUBS = join(import.meta.dirname, 'stubs');
 const DEBIAN = join(import.meta.dirname, 'fixtures/debian-bookworm');

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { testdir } from '../../../test/support/tmp.js';
 import { Journal } from '../src/journal.js';
 import { HostPaths } from '../src/paths.js';
 import {
@@ -17,7 +18,6 @@ import {
   readConfigTree,
 } from '../src/sshd-config.js';
 import { dropUnitDependency, orderingDropIn } from '../src/systemd.js';
-import { testdir } from './tmp.js';
 
 function tree(files: Record<string, string>) {
   const root = testdir();

@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { suitedir } from '../../../test/support/tmp.js';
 import { compilePolicy, type DecisionRequest } from '../src/decide.js';
 import { DEFAULT_POLICY_PATH } from '../src/executables/resolve.js';
-import { suitedir } from './tmp.js';
 
 interface Case {
   cmd?: string;

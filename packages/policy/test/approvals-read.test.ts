@@ -1,9 +1,9 @@
 import { chmodSync, chownSync, copyFileSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { testdir } from '../../../test/support/tmp.js';
 import { readApprovalsFile } from '../src/approvals/read.js';
 import { compilePolicy } from '../src/decide.js';
-import { testdir } from './tmp.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures/openclaw');
 

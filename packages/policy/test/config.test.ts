@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { testdir } from '../../../test/support/tmp.js';
 import { generateJsonSchemas } from '../src/config/json-schema.js';
 import { ConfigInvalidError, discoverConfig, loadConfig, parseConfigText } from '../src/config/load.js';
 import { bundledConfigPath, loadJobAllowlist, loadRepoAllowlist } from '../src/jobs/load.js';
-import { testdir } from './tmp.js';
 
 async function issuesOf(text: string) {
   const r = await parseConfigText(text, 'openclaw.yaml');

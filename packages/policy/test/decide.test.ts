@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { exe, suitedir } from '../../../test/support/tmp.js';
 import type { ApprovalsSnapshot } from '../src/approvals/read.js';
 import type { ApprovalsFile } from '../src/approvals/schema.js';
 import type { OpenclawConfig } from '../src/config/schema.js';
 import { compilePolicy, type DecisionRequest } from '../src/decide.js';
 import { resolveEffective } from '../src/resolve/effective.js';
 import type { SandboxStatus } from '../src/sandbox/detect.js';
-import { exe, suitedir } from './tmp.js';
 
 const SANDBOX_OK: SandboxStatus = { backend: 'bwrap', available: true, reason: 'test' };
 const SANDBOX_DOWN: SandboxStatus = {

@@ -1,10 +1,10 @@
 import { chmodSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { testdir } from '../../../test/support/tmp.js';
 import { buildChildEnv, envKeyRefusal } from '../src/env/sanitize.js';
 import { OutputCapture, TRUNCATION_MARK } from '../src/output/cap.js';
 import { resolveInsideRoot } from '../src/paths/sandbox.js';
-import { testdir } from './tmp.js';
 
 describe('env sanitising', () => {
   it.each<[string, boolean]>([

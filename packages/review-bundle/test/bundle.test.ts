@@ -2,9 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { testdir } from '../../../test/support/tmp.js';
 import { type BuildOptions, buildReviewBundle, EMPTY_TREE } from '../src/index.js';
 import { applyPackets, git, packetFiles, Repo, snapshotDir } from './git-repo.js';
-import { testdir } from './tmp.js';
 
 interface Coverage {
   path: string;

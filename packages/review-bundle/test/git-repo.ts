@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { testdir } from './tmp.js';
+import { testdir } from '../../../test/support/tmp.js';
 
 export const GIT_ENV = {
   ...process.env,

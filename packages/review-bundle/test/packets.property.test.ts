@@ -8,9 +8,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { testdir } from '../../../test/support/tmp.js';
 import { buildReviewBundle } from '../src/index.js';
 import { applyPackets, packetFiles, Repo } from './git-repo.js';
-import { testdir } from './tmp.js';
 
 const line = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom('a', 'b', 'c', '', '{', '}') },

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { testdir } from '../../../test/support/tmp.js';
 import {
   checkPush,
   checkUpdateGate,
@@ -14,7 +15,6 @@ import {
 } from '../src/index.js';
 import { type FakeModel, startFakeModel } from './fake-model.js';
 import { git, Repo } from './git-repo.js';
-import { testdir } from './tmp.js';
 
 const ZERO = '0'.repeat(40);
 let fake: FakeModel | undefined;

@@ -3,10 +3,10 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { testdir } from '../../../../test/support/tmp.js';
 import { type ApprovalsClient, createApprovalsClient } from '../../src/client/client.js';
 import { type ApprovalsServer, type ApprovalsServerOptions, startApprovalsServer } from '../../src/endpoint/serve.js';
 import { readSocketToken } from '../../src/file/locate.js';
-import { testdir } from '../tmp.js';
 import { CONFIG } from './config.js';
 
 export const REPO = join(import.meta.dirname, '../../../..');

@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { type ApprovalsSnapshot, compilePolicy, DEFAULT_POLICY_PATH, detectSandbox } from '@openclaw/policy';
 import { afterEach } from 'vitest';
+import { testdir } from '../../../../test/support/tmp.js';
 import type { McpSettings } from '../../src/agent/mcporter.js';
 import type { ModelSettings } from '../../src/agent/model-client.js';
 import { enqueueJob } from '../../src/jobs/enqueue.js';
@@ -11,7 +12,6 @@ import type { ExecStore } from '../../src/store/types.js';
 import { Worker } from '../../src/worker/worker.js';
 import { jobs, repos, spec } from './allowlists.js';
 import { type FakeModel, fakeModel, type ScriptedAnswer } from './fake-model.js';
-import { testdir } from './tmp.js';
 import { runtimeFor } from './worker.js';
 
 const noApprovals: ApprovalsSnapshot = { status: 'missing', path: '/nonexistent/exec-approvals.json' };

@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { testdir } from './tmp.js';
+import { testdir } from '../../../../test/support/tmp.js';
 
 const env = {
   PATH: '/usr/local/bin:/usr/bin:/bin',

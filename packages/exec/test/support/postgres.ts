@@ -1,8 +1,8 @@
 /** The throwaway cluster (pg-cluster.ts) as vitest hooks for one test file. */
 import { afterAll, beforeAll } from 'vitest';
-import { type PgCluster, startPostgres } from './pg-cluster.js';
+import { type PgCluster, startPostgres } from '../../../../test/support/pg-cluster.js';
 
-export type { PgCluster } from './pg-cluster.js';
+export type { PgCluster } from '../../../../test/support/pg-cluster.js';
 
 /** One cluster for the calling test file: started before its tests, destroyed after them. */
 export function usePostgres(): () => PgCluster {

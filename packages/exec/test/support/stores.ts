@@ -1,11 +1,11 @@
 /** Both stores, each on a fresh location per test, closed after it: what the conformance suite runs against. */
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
+import { testdir } from '../../../../test/support/tmp.js';
 import { PostgresStore } from '../../src/store/postgres.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import type { ExecStore } from '../../src/store/types.js';
 import { freshSchema, type PgCluster } from './postgres.js';
-import { testdir } from './tmp.js';
 
 export type StoreKind = 'sqlite' | 'postgres';
 /** Opens another connection to the same fresh store each time it is called. */

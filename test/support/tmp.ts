@@ -1,4 +1,4 @@
-/** Builds a temporary directory tree inline, so each test shows its whole world. */
+/** Builds a temporary directory tree inline, so each test shows its whole world (shared by every package's tests). */
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
