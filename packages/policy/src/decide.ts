@@ -104,6 +104,23 @@ export const ALWAYS_DENIED = new Set([
   'builtin',
 ]);
 
+/** A decision with the effective policy's fields, built field by field (no spread: every decision makes one). */
+function decisionOf(decision: Verdict, reasons: Reason[], segments: SegmentReport[], agent: string | null, eff: EffectivePolicy): Decision {
+  return {
+    decision,
+    reasons,
+    segments,
+    agent,
+    host: eff.host,
+    security: eff.security,
+    ask: eff.ask,
+    askFallback: eff.askFallback,
+    sources: eff.sources,
+    timeoutSec: eff.timeoutSec,
+    maxOutputChars: eff.maxOutputChars,
+  };
+}
+
 function basename(p: string): string {
   const i = p.lastIndexOf('/');
   return i === -1 ? p : p.slice(i + 1);
@@ -194,31 +211,8 @@ export class CompiledPolicy {
     const cwd = req.cwd ?? process.cwd();
     const reasons: Reason[] = [];
     const segments: SegmentReport[] = [];
-    const base = {
-      agent,
-      host: eff.host,
-      security: eff.security,
-      ask: eff.ask,
-      askFallback: eff.askFallback,
-      sources: eff.sources,
-      timeoutSec: eff.timeoutSec,
-      maxOutputChars: eff.maxOutputChars,
-    };
     const finish = (decision: Verdict, extra?: { childEnv: Record<string, string> }): Decision => {
-      // Field by field, not by spreading `base`: this runs on every decision.
-      const d: Decision = {
-        decision,
-        reasons,
-        segments,
-        agent,
-        host: eff.host,
-        security: eff.security,
-        ask: eff.ask,
-        askFallback: eff.askFallback,
-        sources: eff.sources,
-        timeoutSec: eff.timeoutSec,
-        maxOutputChars: eff.maxOutputChars,
-      };
+      const d = decisionOf(decision, reasons, segments, agent, eff);
       if (extra) d.childEnv = extra.childEnv;
       return d;
     };
@@ -279,7 +273,7 @@ export class CompiledPolicy {
       if (!sb.available) return deny('sandbox_unavailable', `the ${sb.backend} sandbox is unavailable: ${sb.reason}`, sb.hint);
       if (eff.ask === 'always') {
         reasons.push({ code: 'ask_always', message: `ask is always (${eff.sources.ask})` });
-        return this.askOrFallback(req, reasons, segments, base, childEnv, analysis, true);
+        return this.askOrFallback(req, reasons, segments, agent, eff, childEnv, analysis, true);
       }
       reasons.push({ code: 'sandbox', message: `runs inside the ${sb.backend} sandbox (${sb.reason})` });
       return finish('allow', { childEnv });
@@ -288,7 +282,7 @@ export class CompiledPolicy {
     if (eff.security === 'full') {
       if (eff.ask === 'always') {
         reasons.push({ code: 'ask_always', message: `security is full but ask is always (${eff.sources.ask})` });
-        return this.askOrFallback(req, reasons, segments, base, childEnv, analysis, true);
+        return this.askOrFallback(req, reasons, segments, agent, eff, childEnv, analysis, true);
       }
       reasons.push({ code: 'security_full', message: `security is full (${eff.sources.security})` });
       return finish('allow', { childEnv });
@@ -303,11 +297,11 @@ export class CompiledPolicy {
         return finish('deny');
       }
       reasons.push({ code: 'ask_on_miss', message: `allowlist miss: a human must approve (ask ${eff.ask})` });
-      return this.askOrFallback(req, reasons, segments, base, childEnv, analysis, false);
+      return this.askOrFallback(req, reasons, segments, agent, eff, childEnv, analysis, false);
     }
     if (eff.ask === 'always') {
       reasons.push({ code: 'ask_always', message: `every segment is allowlisted, but ask is always (${eff.sources.ask})` });
-      return this.askOrFallback(req, reasons, segments, base, childEnv, analysis, true);
+      return this.askOrFallback(req, reasons, segments, agent, eff, childEnv, analysis, true);
     }
     return finish('allow', { childEnv });
   }
@@ -371,19 +365,20 @@ export class CompiledPolicy {
     req: DecisionRequest,
     reasons: Reason[],
     segments: SegmentReport[],
-    base: Omit<Decision, 'decision' | 'reasons' | 'segments'>,
+    agent: string | null,
+    eff: EffectivePolicy,
     childEnv: Record<string, string>,
     analysis: Analysis,
     allowlistSatisfied: boolean,
   ): Decision {
-    const fb = base.askFallback;
+    const fb = eff.askFallback;
     const fbReasons: Reason[] = [];
     let fbDecision: 'allow' | 'deny';
     if (fb === 'full') {
       fbDecision = 'allow';
       fbReasons.push({ code: 'ask_fallback_full', message: 'no human reachable: askFallback is full' });
     } else if (fb === 'allowlist') {
-      const satisfied = allowlistSatisfied && analysis.ok && (base.host === 'sandbox' || segments.every((s) => s.matchedPattern !== null));
+      const satisfied = allowlistSatisfied && analysis.ok && (eff.host === 'sandbox' || segments.every((s) => s.matchedPattern !== null));
       fbDecision = satisfied ? 'allow' : 'deny';
       fbReasons.push({
         code: satisfied ? 'ask_fallback_allowlist' : 'ask_fallback_allowlist_miss',
@@ -400,9 +395,14 @@ export class CompiledPolicy {
       });
     }
     if (req.humanReachable === false) {
-      return { decision: fbDecision, reasons: [...reasons, ...fbReasons], segments, ...base, ...(fbDecision === 'allow' ? { childEnv } : {}) };
+      const d = decisionOf(fbDecision, [...reasons, ...fbReasons], segments, agent, eff);
+      if (fbDecision === 'allow') d.childEnv = childEnv;
+      return d;
     }
-    return { decision: 'ask', reasons, segments, ...base, childEnv, fallback: { decision: fbDecision, reasons: fbReasons } };
+    const d = decisionOf('ask', reasons, segments, agent, eff);
+    d.childEnv = childEnv;
+    d.fallback = { decision: fbDecision, reasons: fbReasons };
+    return d;
   }
 }
 
