@@ -9,7 +9,7 @@
  * whitespace, strings and numbers as JSON.stringify writes them (the rules of RFC 8785). Stores keep
  * the body bytes as written, so verification hashes exactly what was sealed.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export const GENESIS_PREV = '0'.repeat(64);
 
@@ -96,7 +96,8 @@ export function canonicalJson(value: unknown): string {
 }
 
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  // One-shot: no Hash object per record (the same digest as createHash().update().digest()).
+  return hash('sha256', text, 'hex');
 }
 
 /**

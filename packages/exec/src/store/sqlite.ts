@@ -198,17 +198,31 @@ export class SqliteStore implements ExecStore {
 
   private static readonly PICK = `SELECT qseq FROM jobs WHERE state = 'queued' AND type IN (SELECT value FROM json_each(?)) ORDER BY qseq LIMIT ?`;
 
+  /** The JSON of the last claim's types (a worker claims the same types every time). */
+  private typesSeen: string[] = [];
+  private typesJson = '[]';
+  private typesParam(types: readonly string[]): string {
+    const seen = this.typesSeen;
+    let same = types.length === seen.length;
+    for (let i = 0; same && i < types.length; i++) same = types[i] === seen[i];
+    if (!same) {
+      this.typesJson = JSON.stringify(types);
+      this.typesSeen = [...types];
+    }
+    return this.typesJson;
+  }
+
   async claim(actor: Actor, opts: ClaimOptions): Promise<ClaimResult> {
     // Outside a transaction first: an empty queue or the kill switch costs no write lock.
     if (this.killSwitchNow().on) return { jobs: [], killSwitch: true };
-    if (this.stmt(SqliteStore.PICK).get(JSON.stringify(opts.types), 1) === undefined) return { jobs: [], killSwitch: false };
+    if (this.stmt(SqliteStore.PICK).get(this.typesParam(opts.types), 1) === undefined) return { jobs: [], killSwitch: false };
     return this.tx(() => this.claimIn(actor, opts));
   }
 
   /** Claims inside the caller's transaction (the kill switch is read in it too). */
   private claimIn(actor: Actor, opts: ClaimOptions): ClaimResult {
     if (this.killSwitchNow().on) return { jobs: [], killSwitch: true };
-    const candidates = this.stmt(SqliteStore.PICK).all(JSON.stringify(opts.types), opts.limit ?? 1) as { qseq: number }[];
+    const candidates = this.stmt(SqliteStore.PICK).all(this.typesParam(opts.types), opts.limit ?? 1) as { qseq: number }[];
     if (candidates.length === 0) return { jobs: [], killSwitch: false };
     const now = Date.now();
     const iso = new Date(now).toISOString();

@@ -80,26 +80,21 @@ export interface JobRunnerDeps {
   finish?: (lease: JobLease, outcome: FinishOutcome) => Promise<LeaseStatus>;
 }
 
-function abortError(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    const fail = () => reject(new Error(`aborted: ${String(signal.reason)}`));
-    if (signal.aborted) fail();
-    else signal.addEventListener('abort', fail, { once: true });
-  });
-}
-
 const ensuredArtifactRoots = new Set<string>();
 
 export function startJob(job: JobRecord, deps: JobRunnerDeps): RunningJob {
   const lease: JobLease = { jobId: job.id, leaseId: job.lease?.id ?? '' };
   const ctrl = new AbortController();
   let reason: AbortReason | undefined;
+  // Rejects the race against the handler when the job is aborted (set while the handler runs).
+  const aborted: { reject?: ((e: Error) => void) | undefined } = {};
   const abort = (r: AbortReason) => {
     if (reason) return;
     reason = r;
     ctrl.abort(r);
+    aborted.reject?.(new Error(`aborted: ${r}`));
   };
-  const done = runJob(job, lease, ctrl.signal, () => reason, abort, deps);
+  const done = runJob(job, lease, ctrl.signal, () => reason, abort, aborted, deps);
   return { job, lease, abort, done };
 }
 
@@ -109,16 +104,18 @@ async function runJob(
   signal: AbortSignal,
   abortReason: () => AbortReason | undefined,
   abort: (r: AbortReason) => void,
+  aborted: { reject?: ((e: Error) => void) | undefined },
   deps: JobRunnerDeps,
 ): Promise<JobReport> {
   const { store, actor, runtime } = deps;
   const startedAt = new Date().toISOString();
   // Made on first use: a job that writes nothing has no artifact directory (its evidence is the
   // job row and the ledger); one that does also gets artifact.json.
-  const artifactDir = join(runtime.artifactsDir, job.id);
+  let artifactDir = '';
   let artifactsMade = false;
   const useArtifactDir = () => {
     if (!artifactsMade) {
+      artifactDir = join(runtime.artifactsDir, job.id);
       if (!ensuredArtifactRoots.has(runtime.artifactsDir)) {
         ensurePrivateDir(runtime.artifactsDir);
         ensuredArtifactRoots.add(runtime.artifactsDir);
@@ -156,9 +153,17 @@ async function runJob(
   runtimeLimitSec = limits.maxRuntimeSec;
   const budget = new JobBudget(limits);
   const deadline = Date.now() + limits.maxRuntimeSec * 1000;
-  const runtimeTimer = setTimeout(() => abort('timeout'), limits.maxRuntimeSec * 1000);
+  // The runtime timer and the lease heartbeat are armed once the handler has yielded to the event
+  // loop (one immediate instead of two timers for a job that finishes at once); the timer still
+  // fires at `deadline`.
+  let runtimeTimer: NodeJS.Timeout | undefined;
+  let heartbeat: NodeJS.Timeout | undefined;
+  const arm = setImmediate(() => {
+    runtimeTimer = setTimeout(() => abort('timeout'), Math.max(0, deadline - Date.now()));
+    heartbeat = setInterval(beat, deps.heartbeatSec * 1000);
+  });
   let beating = false;
-  const heartbeat = setInterval(async () => {
+  const beat = async () => {
     if (beating || signal.aborted) return;
     beating = true;
     try {
@@ -170,7 +175,7 @@ async function runJob(
     } finally {
       beating = false;
     }
-  }, deps.heartbeatSec * 1000);
+  };
 
   let checkout: Promise<Checkout> | undefined;
   const ctx: JobContext = {
@@ -252,7 +257,11 @@ async function runJob(
 
   let outcome: JobOutcome;
   try {
-    outcome = await Promise.race([handler(ctx), abortError(signal)]);
+    outcome = await new Promise<JobOutcome>((resolve, reject) => {
+      if (signal.aborted) reject(new Error(`aborted: ${String(signal.reason)}`));
+      else aborted.reject = reject;
+      handler(ctx).then(resolve, reject);
+    });
   } catch (e) {
     outcome =
       e instanceof BudgetExceeded
@@ -263,6 +272,8 @@ async function runJob(
             result: { code: (e as { code?: string }).code ?? 'handler_error' },
           };
   } finally {
+    aborted.reject = undefined;
+    clearImmediate(arm);
     clearTimeout(runtimeTimer);
     clearInterval(heartbeat);
   }

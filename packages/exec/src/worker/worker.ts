@@ -14,7 +14,7 @@ import type { Allowlists } from '../jobs/allowlists.js';
 import type { HandlerRegistry } from '../jobs/handler.js';
 import type { Actor } from '../ledger/record.js';
 import type { ClaimResult, ExecStore, FinishOutcome, JobLease, LeaseStatus } from '../store/types.js';
-import { type JobReport, type RunningJob, startJob, type WorkerRuntime } from './run-job.js';
+import { type JobReport, type JobRunnerDeps, type RunningJob, startJob, type WorkerRuntime } from './run-job.js';
 
 export type { JobReport, WorkerRuntime } from './run-job.js';
 
@@ -219,10 +219,13 @@ export class Worker {
     }
   };
 
+  /** What every job runner gets (the same for each job). */
+  private jobDeps: JobRunnerDeps | undefined;
+
   private start(job: Parameters<typeof startJob>[0]): void {
     this.claimed++;
-    this.log(`job ${job.id}: claimed ${job.type} (attempt ${job.attempts})`);
-    const r = startJob(job, {
+    if (this.opts.log) this.log(`job ${job.id}: claimed ${job.type} (attempt ${job.attempts})`);
+    this.jobDeps ??= {
       store: this.opts.store,
       actor: this.actor,
       allowlists: this.opts.allowlists,
@@ -233,27 +236,39 @@ export class Worker {
       log: (l) => this.log(l),
       persist: this.persist,
       finish: this.finishJob,
-    });
+    };
+    const r = startJob(job, this.jobDeps);
     this.running.set(job.id, r);
     this.emit({ type: 'claimed', jobId: job.id, jobType: job.type, attempt: job.attempts });
     if (this.stopping === 'now' || this.handingBack) r.abort('shutdown');
-    r.done
-      .then((report) => {
-        this.reports.push(report);
-        this.log(`job ${job.id}: ${report.state}${report.error ? ` (${report.error})` : ''}`);
-        this.emit({ type: 'finished', report });
-      })
-      .catch((e) => this.log(`job ${job.id}: worker error ${(e as Error).message}`))
-      .finally(() => {
-        this.running.delete(job.id);
-        const next = this.claimedNext.get(job.id);
-        if (next) {
-          this.claimedNext.delete(job.id);
-          this.reserved -= next.limit;
-          this.took(next.res);
+    r.done.then(
+      (report) => {
+        try {
+          this.reports.push(report);
+          if (this.opts.log) this.log(`job ${job.id}: ${report.state}${report.error ? ` (${report.error})` : ''}`);
+          this.emit({ type: 'finished', report });
+        } catch (e) {
+          this.log(`job ${job.id}: worker error ${(e as Error).message}`);
         }
-        this.wake?.();
-      });
+        this.ended(job.id);
+      },
+      (e) => {
+        this.log(`job ${job.id}: worker error ${(e as Error).message}`);
+        this.ended(job.id);
+      },
+    );
+  }
+
+  /** A job has been reported: its slot is free; start what its finish claimed. */
+  private ended(jobId: string): void {
+    this.running.delete(jobId);
+    const next = this.claimedNext.get(jobId);
+    if (next) {
+      this.claimedNext.delete(jobId);
+      this.reserved -= next.limit;
+      this.took(next.res);
+    }
+    this.wake?.();
   }
 
   async run(): Promise<WorkerSummary> {
