@@ -356,6 +356,25 @@ describe('SIZE_CAP packets', () => {
     const err2 = await buildReviewBundle({ repo: repo.dir, since, outDir: file, sizeCap: 4096 }).catch((e) => e);
     expect(err2).toMatchObject({ code: 'out_dir_unusable', exitCode: 1 });
   });
+
+  it('a packet that cannot be written while the diff streams fails the run, which leaves nothing behind', async () => {
+    const repo = Repo.create();
+    repo.write('a.txt', 'a\n');
+    const since = repo.commit();
+    repo.write('a.txt', 'b\n'.repeat(4000));
+    repo.commit();
+    // An output directory so deep that the packet folder can be made but not a file in it: the
+    // staging folder adds 30 bytes, "/final/review_packets/T" 23, "/packet_001.txt" 15, and a path
+    // must stay under 4,096 bytes (PATH_MAX).
+    let out = testdir();
+    while (out.length < 4035 - 201) out = join(out, 'd'.repeat(200));
+    out = join(out, 'e'.repeat(4035 - out.length - 1));
+    expect(out.length).toBe(4035);
+    const err = await buildReviewBundle({ repo: repo.dir, since, outDir: out, sizeCap: 4096, stamp: 'T' }).catch((e) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(err.message).toMatch(/^could not write packet 1: ENAMETOOLONG/);
+    expect(readdirSync(out)).toEqual([]);
+  });
 });
 
 describe('exclusions and secrets', () => {

@@ -72,8 +72,6 @@ export function defaultStamp(now = new Date()): string {
 
 export async function buildReviewBundle(opts: BuildOptions): Promise<BuildResult> {
   const writer = new PacketWriter();
-  // Unless --strict rules packets out, the thread that writes them boots while git resolves the range.
-  if (opts.forceSizeCap === true || opts.strict !== true) writer.boot();
   try {
     return await build(opts, writer);
   } finally {

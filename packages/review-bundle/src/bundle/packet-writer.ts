@@ -1,12 +1,12 @@
 /**
- * Writes each packet as soon as it is full, while the diff still streams, off the main thread (which
- * only parses and packs): one worker thread takes the packets in order and, for each, writes its
- * file, computes its sha256 and feeds its tar entry (header, then content) to one gzip stream whose
- * output is appended to a spool: the archive's body, compressed by a single compressor (no set-up
- * per packet; zlib computes the CRC-32 as it reads). Packet buffers are shared memory, seen by both
- * threads without copies, and reused once the worker is done with them (the compressor has read
- * them); a window of packets in flight bounds memory to a few caps: the reader waits on `drain()`
- * when the window is full.
+ * Writes each packet as soon as it is full, while the diff still streams: its file and its sha256
+ * at once, and its tar entry (header, then content) into one gzip stream, compressed on libuv's
+ * thread pool, whose output is appended to a spool: the archive's body, compressed by a single
+ * compressor (no set-up per packet; zlib computes the CRC-32 as it reads). No thread of our own:
+ * on 2 cores a worker thread cost more CPU than it took off the main thread (its boot alone is some
+ * 80-100 ms of CPU, and every packet handed over woke it). A packet's buffer is reused once the
+ * compressor has read it; a window of packets in flight bounds memory to a few caps: the reader
+ * waits on `drain()` when the window is full.
  *
  * Packet files are named for up to 999 packets (`packet_001.txt`); a bundle with more is renamed to
  * the wider width at the end, and its archive is then compressed again from the packet files (the
@@ -15,16 +15,14 @@
 
 import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Worker } from 'node:worker_threads';
-import { crypto } from './builtins.js';
+import type { Gzip } from 'node:zlib';
+import { crypto, zlib } from './builtins.js';
 import type { PacketSink } from './packets.js';
-import { crc32Combine, deflatePiece, type EntryOrder, GZIP_HEADER, gzipTrailer, type Piece, TAR_END, tarHeader, tarPadding } from './tar.js';
-import { startPacketWorker, takeEarlyWorker } from './worker-boot.js';
+import { crc32Combine, DEFLATE_LEVEL, deflatePiece, type EntryOrder, GZIP_HEADER, gzipTrailer, type Piece, TAR_END, tarHeader, tarPadding } from './tar.js';
 
 /**
  * Packets in flight at once: as many as fit in WINDOW_BYTES, between 8 and 64. Memory in flight
- * is bounded by the larger of WINDOW_BYTES and 8 caps, whatever the size of the diff; the room
- * lets the reader run ahead while the worker thread is still booting.
+ * is bounded by the larger of WINDOW_BYTES and 8 caps, whatever the size of the diff.
  */
 const WINDOW_BYTES = 4 * 1024 * 1024;
 const WINDOW_MIN = 8;
@@ -37,36 +35,24 @@ export interface WrittenPacket {
   sha256: string;
 }
 
-interface Done {
-  index: number;
-  bytes: number;
-  sha256: string;
-}
-
-/** The end of the streamed archive body: its length in the spool. */
-interface Ended {
-  ended: number;
-}
-
 export const packetName = (index: number, width: number) => `packet_${String(index).padStart(width, '0')}.txt`;
 
 export class PacketWriter implements PacketSink {
   readonly written: WrittenPacket[] = [];
-  private worker: Worker | undefined;
-  private started = false;
+  private gzip: Gzip | undefined;
   private spoolFd = -1;
+  /** Bytes of the spool written so far. */
+  private spoolAt = 0;
   private posted = 0;
-  /** Packets the worker is done with (it answers in order). */
+  /** Packets the compressor has read (it reads them in order). */
   private completed = 0;
   /** The buffers of the packets in flight, in order. */
-  private readonly inFlight: SharedArrayBuffer[] = [];
+  private readonly inFlight: Buffer[] = [];
   private failure: Error | undefined;
   private waiter: { below: number; resolve: () => void; reject: (e: Error) => void } | undefined;
-  /** Resolves with the spool's length once the worker has ended the archive stream. */
-  private ended: ((length: number) => void) | undefined;
   private spoolLength = -1;
-  /** Packet buffers the worker is done with, for the next packets. */
-  private readonly free: SharedArrayBuffer[] = [];
+  /** Packet buffers done with, for the next packets. */
+  private readonly free: Buffer[] = [];
   private prevBytes = 0;
   /** Packets in flight at once (set from the packet size on the first take()). */
   private window = WINDOW_MIN;
@@ -75,7 +61,7 @@ export class PacketWriter implements PacketSink {
   private dir = '';
   /** The same folder as named inside the archive (`review_packets/<stamp>`). */
   private dirRel = '';
-  /** The spool of compressed pieces. */
+  /** The spool of the compressed archive body. */
   private spoolFile = '';
 
   /** Where the packets go; set before the first packet. */
@@ -85,42 +71,49 @@ export class PacketWriter implements PacketSink {
     this.spoolFile = spoolFile;
   }
 
-  /**
-   * Starts the worker thread ahead of the first packet (a thread takes some 40 ms to boot, which
-   * then overlaps with resolving the range and starting git). Until packets are posted it does not
-   * hold the process open, so a run that fails early or needs no packets just ends.
-   */
-  boot(): void {
-    this.worker ??= this.spawn();
-    this.worker.unref();
-  }
-
   /** The entries' mtime in the archive (TO's commit time); set before the first packet. */
   mtime = 0;
 
-  /** A packet buffer of `size` bytes (shared memory; one the worker is done with, when there is one). */
+  /** A packet buffer of `size` bytes (one done with, when there is one). */
   take(size: number): Buffer {
     if (this.posted === 0) this.window = Math.min(WINDOW_MAX, Math.max(WINDOW_MIN, Math.floor(WINDOW_BYTES / size)));
     const b = this.free.pop();
-    return Buffer.from(b && b.byteLength === size ? b : new SharedArrayBuffer(size));
+    return b && b.length === size ? b : Buffer.allocUnsafeSlow(size);
   }
 
   /** Starts writing packet `index`; `data` must be a view of a buffer from take(). */
   packet(index: number, data: Buffer): void {
     if (this.failure) throw this.failure;
-    const worker = this.start();
+    if (index !== this.posted + 1) throw new Error(`internal error: packet ${index} came out of order`);
+    const gzip = this.start();
     const name = packetName(index, MIN_WIDTH);
-    // The tar header of this packet carries the padding of the previous entry in front of it.
-    // A plain Uint8Array of its own: a Buffer (a view of the shared pool) costs ten times as much
-    // to post to the worker as the bytes themselves.
-    const pad = tarPadding(this.prevBytes);
-    const header = new Uint8Array(pad.length + 512);
-    header.set(pad, 0);
-    header.set(tarHeader(`${this.dirRel}/${name}`, data.length, false, this.mtime), pad.length);
-    this.prevBytes = data.length;
+    let sha256: string;
+    try {
+      sha256 = crypto().hash('sha256', data, 'hex');
+    } catch (e) {
+      throw this.fail(new Error(`could not hash packet ${index}: ${(e as Error).message}`));
+    }
+    try {
+      const fd = openSync(join(this.dir, name), 'wx', 0o644);
+      try {
+        let off = 0;
+        while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+      } finally {
+        closeSync(fd);
+      }
+    } catch (e) {
+      throw this.fail(new Error(`could not write packet ${index}: ${(e as Error).message}`));
+    }
     this.posted++;
-    this.inFlight.push(data.buffer as SharedArrayBuffer);
-    worker.postMessage({ index, file: join(this.dir, name), header, buffer: data.buffer, offset: data.byteOffset, length: data.length });
+    this.written.push({ name, bytes: data.length, sha256 });
+    this.inFlight.push(Buffer.from(data.buffer, 0, data.buffer.byteLength));
+    // The tar header of this packet carries the padding of the previous entry in front of it.
+    gzip.write(Buffer.concat([tarPadding(this.prevBytes), tarHeader(`${this.dirRel}/${name}`, data.length, false, this.mtime)]));
+    this.prevBytes = data.length;
+    gzip.write(data, (e) => {
+      if (e) this.fail(new Error(`could not compress packet ${index}: ${e.message}`));
+      else this.done();
+    });
   }
 
   /** True when the reader should wait for `drain()` before reading on. */
@@ -140,14 +133,14 @@ export class PacketWriter implements PacketSink {
   /** Waits for every packet; returns them, renamed to the final width when there are over 999. */
   async finish(): Promise<WrittenPacket[]> {
     await this.drain(0);
-    if (this.started && this.worker) {
+    const gzip = this.gzip;
+    if (gzip) {
       // The end of the tar archive closes the stream.
       const tail = Buffer.concat([tarPadding(this.prevBytes), TAR_END]);
-      const worker = this.worker;
       this.spoolLength = await new Promise<number>((resolve, reject) => {
-        this.ended = resolve;
         this.waiter = { below: Number.POSITIVE_INFINITY, resolve: () => {}, reject };
-        worker.postMessage({ end: new Uint8Array(tail) });
+        gzip.on('end', () => resolve(this.spoolAt));
+        gzip.end(tail);
       });
       this.waiter = undefined;
     }
@@ -162,11 +155,10 @@ export class PacketWriter implements PacketSink {
     return this.written;
   }
 
-  /** Stops the worker (nothing is written after this). */
+  /** Stops the compressor (nothing is written after this). */
   async settle(): Promise<void> {
-    const w = this.worker;
-    this.worker = undefined;
-    if (w) await w.terminate();
+    this.gzip?.destroy();
+    this.gzip = undefined;
     if (this.spoolFd !== -1) closeSync(this.spoolFd);
     this.spoolFd = -1;
   }
@@ -246,42 +238,30 @@ export class PacketWriter implements PacketSink {
     }
   }
 
-  private start(): Worker {
-    if (this.started && this.worker) return this.worker;
+  private start(): Gzip {
+    if (this.gzip) return this.gzip;
     if (!this.dir) throw new Error('internal error: packet written before its folder was set');
     mkdirSync(this.dir, { recursive: true });
     this.spoolFd = openSync(this.spoolFile, 'wx+', 0o600);
-    const worker = this.worker ?? this.spawn();
-    this.worker = worker;
-    worker.ref();
-    worker.postMessage({ spoolFd: this.spoolFd });
-    this.started = true;
-    return worker;
+    const fd = this.spoolFd;
+    const gzip = zlib().createGzip({ level: DEFLATE_LEVEL, chunkSize: 256 * 1024 });
+    gzip.on('data', (b: Buffer) => {
+      try {
+        let off = 0;
+        while (off < b.length) off += writeSync(fd, b, off, b.length - off, this.spoolAt + off);
+        this.spoolAt += b.length;
+      } catch (e) {
+        this.fail(new Error(`could not write the archive spool: ${(e as Error).message}`));
+        gzip.destroy();
+      }
+    });
+    gzip.on('error', (e) => this.fail(new Error(`could not compress the archive: ${e.message}`)));
+    this.gzip = gzip;
+    return gzip;
   }
 
-  private spawn(): Worker {
-    // One booted while the CLI loaded (see early.ts), else a new one.
-    const worker = takeEarlyWorker() ?? startPacketWorker();
-    worker.on('message', (m: Done | Ended | { index: number; error: string }) => {
-      if ('error' in m) this.fail(new Error(m.error));
-      else if ('ended' in m) this.ended?.(m.ended);
-      else this.done(m);
-    });
-    worker.on('error', (e: unknown) => this.fail(e instanceof Error ? e : new Error(String(e))));
-    worker.on('exit', (code) => {
-      if (this.worker === worker) this.fail(new Error(`the packet writer stopped (exit ${code})`));
-    });
-    this.worker = worker;
-    return worker;
-  }
-
-  private done(m: Done): void {
-    if (m.index !== this.written.length + 1) {
-      this.fail(new Error(`internal error: packet ${m.index} came back out of order`));
-      return;
-    }
-    this.written.push({ name: packetName(m.index, MIN_WIDTH), bytes: m.bytes, sha256: m.sha256 });
-    this.free.push(this.inFlight.shift() as SharedArrayBuffer);
+  private done(): void {
+    this.free.push(this.inFlight.shift() as Buffer);
     this.completed++;
     const w = this.waiter;
     if (w && this.posted - this.completed <= w.below) {
@@ -290,11 +270,12 @@ export class PacketWriter implements PacketSink {
     }
   }
 
-  private fail(e: Error): void {
+  private fail(e: Error): Error {
     this.failure ??= e;
     const w = this.waiter;
     this.waiter = undefined;
     w?.reject(this.failure);
+    return this.failure;
   }
 }
 

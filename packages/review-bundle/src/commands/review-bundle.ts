@@ -1,5 +1,3 @@
-// First: boots the packet writer's thread before oclif starts and the flags are parsed (see bundle/early.ts).
-import '../bundle/early.js';
 import { join, relative } from 'node:path';
 import { Flags } from '@oclif/core';
 import { OpenclawCommand } from '@openclaw/policy/cli';
