@@ -12,7 +12,9 @@
  *
  * Server and load client share the 2 cores, so both processes' CPU per request is printed (the
  * client's signing, verifying and connecting count as much as the server's work). BENCH_CLIENTS
- * changes the number of client loops for diagnosis; the target is for 8.
+ * changes the number of client loops for diagnosis; the target is for 8. BENCH_NODE_ARGS (space
+ * separated) is passed to the server and load processes' node, for V8 flags NODE_OPTIONS refuses
+ * (e.g. `--trace-gc-nvp`, `--log-deopt --logfile=/tmp/v8-%p.log`).
  */
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,6 +30,7 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 4);
 const rounds = process.env.BENCH_QUICK === '1' ? 1 : 3;
 const role = process.argv[2];
 const self = process.argv[1] as string;
+const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
 
 const corpus: { argv: string[]; expect: 'allow' | 'deny' }[] = [
   { argv: ['ls', '-la'], expect: 'allow' },
@@ -139,7 +142,7 @@ async function runLoad(socketPath: string, token: string, cwd: string): Promise<
 }
 
 function child(args: string[], onWindow?: () => void): { ready: Promise<string>; done: Promise<string>; kill: (signal?: NodeJS.Signals) => void } {
-  const p = spawn(process.execPath, [self, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const p = spawn(process.execPath, [...nodeArgs, self, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   let windows = 0;
   p.stdout.on('data', (d) => {

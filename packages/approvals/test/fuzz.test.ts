@@ -14,6 +14,7 @@ import { testdir } from '../../../test/support/tmp.js';
 import { createApprovalsClient } from '../src/client/client.js';
 import { readSocketToken } from '../src/file/locate.js';
 import { signRequest } from '../src/protocol/frame.js';
+import { compiledRequestBody, RequestBody } from '../src/protocol/messages.js';
 import { REPO, rawExchange } from './support/harness.js';
 
 const FRAMES = 10_000;
@@ -156,4 +157,21 @@ it(`${FRAMES} fuzzed frames leave the endpoint (its own process) answering, with
   expect(stats.bodyInvalid).toBeGreaterThan(1_000);
   expect(stats.answered - stats.bodyInvalid).toBeGreaterThan(1_000);
   expect(stats.accepted).toBeGreaterThanOrEqual(FRAMES);
+});
+
+it('the compiled request schema the endpoint validates with answers exactly as the schema does (result, data, issues)', () => {
+  const dir = testdir();
+  const bodies = fc.sample(junkBodies(dir), { numRuns: 5_000, seed: SEED });
+  let valid = 0;
+  for (const body of bodies) {
+    const runtime = RequestBody.safeParse(body);
+    const compiled = compiledRequestBody.safeParse(body);
+    expect(compiled.success).toBe(runtime.success);
+    if (runtime.success) {
+      valid++;
+      expect(compiled.data).toEqual(runtime.data);
+    } else expect(compiled.error?.issues).toEqual(runtime.error.issues);
+  }
+  expect(valid).toBeGreaterThan(500);
+  expect(bodies.length - valid).toBeGreaterThan(1_000);
 });

@@ -4,7 +4,7 @@
  * with one, a handler that throws, long polls that end with their client, the peer-credential call
  * and the frame helpers it relies on.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -205,6 +205,37 @@ describe('the frame helpers', () => {
     const hmac = createHmac('sha256', TOKEN).update(`resp:abcdefghijklmnopqrstuvwx:1700000000000:${text}`).digest('hex');
     expect(line).toBe(`${JSON.stringify({ nonce: 'abcdefghijklmnopqrstuvwx', ts: 1_700_000_000_000, body: text, hmac })}\n`);
     expect(verifyResponse(TOKEN, 'abcdefghijklmnopqrstuvwx', line.trimEnd())).toEqual({ ok: true, body: text });
+  });
+
+  it('the MAC is HMAC-SHA256 as node:crypto computes it, for keys up to and past a block and messages past the scratch buffer', () => {
+    const keys = ['k'.repeat(16), 'é-ключ-🔑-0123456789', 'x'.repeat(64), 'y'.repeat(65), randomBytes(200).toString('latin1'), TOKEN];
+    const bodies = [
+      '',
+      'plain',
+      'quote " \\ \n é \u2028 🙂 \ud800 lone surrogate',
+      'a'.repeat(5_420),
+      'é'.repeat(1_800),
+      'é'.repeat(6_000),
+      '🙂'.repeat(40_000),
+    ];
+    for (const key of keys)
+      for (const text of bodies) {
+        const line = signRequest(key, text, { nonce: 'abcdefghijklmnopqrstuvwx', ts: 1_700_000_000_000 }).line;
+        const frame = JSON.parse(line) as { body: string; hmac: string };
+        expect(frame.hmac).toBe(createHmac('sha256', key).update(`abcdefghijklmnopqrstuvwx:1700000000000:${frame.body}`).digest('hex'));
+        expect(verifyRequest(key, line.trimEnd(), 1_700_000_000_000)).toMatchObject({ ok: true });
+        const response = signResponse(key, 'abcdefghijklmnopqrstuvwx', text, 1_700_000_000_000);
+        expect(JSON.parse(response).hmac).toBe(createHmac('sha256', key).update(`resp:abcdefghijklmnopqrstuvwx:1700000000000:${frame.body}`).digest('hex'));
+        expect(verifyResponse(key, 'abcdefghijklmnopqrstuvwx', response.trimEnd())).toEqual({ ok: true, body: frame.body });
+        // Another key, or any changed digit of the MAC, is refused.
+        expect(verifyRequest(`${key}!`, line.trimEnd(), 1_700_000_000_000)).toMatchObject({ ok: false, code: 'frame_hmac_invalid' });
+        for (const at of [0, 31, 63]) {
+          const hmac = frame.hmac.slice(0, at) + (frame.hmac[at] === '0' ? '1' : '0') + frame.hmac.slice(at + 1);
+          const forged = line.replace(frame.hmac, hmac).trimEnd();
+          expect(verifyRequest(key, forged, 1_700_000_000_000)).toMatchObject({ ok: false, code: 'frame_hmac_invalid' });
+          expect(verifyResponse(key, 'abcdefghijklmnopqrstuvwx', response.replace(JSON.parse(response).hmac, hmac).trimEnd())).toMatchObject({ ok: false });
+        }
+      }
   });
 
   it('nonces are distinct and well formed across many refills of their pool', () => {

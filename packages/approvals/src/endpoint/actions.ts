@@ -62,7 +62,7 @@ export function createActions(opts: ActionsOptions): ActionHandler {
       // logging never changes an answer
     }
   };
-  let schema: typeof import('../protocol/messages.js').RequestBody | undefined;
+  let schema: typeof import('../protocol/messages.js').compiledRequestBody | undefined;
 
   const view = (d: Decision) => ({
     host: d.host,
@@ -231,15 +231,14 @@ export function createActions(opts: ActionsOptions): ActionHandler {
     return { tokens: store.list(b.all ? undefined : ['pending']), version: store.version, epoch: opts.epoch };
   }
 
-  // The schemas (zod) load on the first request, not with the module: commands that only import this stay light.
-  let schemaLoading: Promise<void> | undefined;
+  // The schemas (zod, compiled) load when the actions are made, not with the module: commands that only
+  // import this stay light, and the first request does not wait for the compilation.
+  const schemaLoading = import('../protocol/messages.js').then((m) => {
+    schema = m.compiledRequestBody;
+  });
+  schemaLoading.catch(() => undefined); // a failed load is each request's internal error, not the process's
   const handle: ActionHandler = (raw, ctx) => {
-    if (!schema) {
-      schemaLoading ??= import('../protocol/messages.js').then((m) => {
-        schema = m.RequestBody;
-      });
-      return schemaLoading.then(() => handle(raw, ctx));
-    }
+    if (!schema) return schemaLoading.then(() => handle(raw, ctx));
     const parsed = schema.safeParse(raw);
     if (!parsed.success) {
       const first = parsed.error.issues[0];

@@ -13,7 +13,7 @@
  * response echoes the request's nonce and is MACed in its own domain, so a client can tell the real
  * endpoint's answer from anything else on the socket, and a response can never pass as a request.
  */
-import { createHmac, createSecretKey, type KeyObject, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { hash, randomFillSync, timingSafeEqual } from 'node:crypto';
 
 export const MAX_FRAME_BYTES = 256 * 1024;
 export const MAX_CLOCK_SKEW_MS = 10_000;
@@ -31,15 +31,63 @@ export type FrameRefusalCode = 'frame_malformed' | 'frame_hmac_invalid' | 'frame
 
 export type FrameCheck = { ok: true; frame: Frame } | { ok: false; code: FrameRefusalCode; reason: string };
 
-/** The token as a KeyObject, made once per token: createHmac with a string key converts and imports it on every call. */
-let keyFor: { token: string; key: KeyObject } | undefined;
-function macKey(token: string): KeyObject {
-  if (keyFor?.token !== token) keyFor = { token, key: createSecretKey(Buffer.from(token, 'utf8')) };
-  return keyFor.key;
+/** SHA-256's block size in bytes. */
+const BLOCK = 64;
+/** Message bytes a MacKey's own buffer holds (requests and answers are far smaller). */
+const SCRATCH = 16 * 1024;
+
+/**
+ * HMAC-SHA256 (RFC 2104) keyed with one token: H((K ⊕ opad) ‖ H((K ⊕ ipad) ‖ m)) over the one-shot
+ * crypto.hash, the padded key blocks made once per token. The same MAC as
+ * createHmac('sha256', token).update(m).digest(), without an Hmac object and an OpenSSL MAC context
+ * set up per call, and with digests taken as hex strings written into buffers made once (a Buffer
+ * returned by native code costs more than the hash of a frame).
+ */
+class MacKey {
+  /** `K ⊕ ipad`, then room for a message of up to SCRATCH bytes (written in place). */
+  private readonly inner = Buffer.alloc(BLOCK + SCRATCH);
+  /** `K ⊕ opad`, then the inner digest. */
+  private readonly outer = Buffer.alloc(BLOCK + 32);
+  /** A computed MAC and a received one, decoded for the constant-time comparison. */
+  private readonly expected = Buffer.alloc(32);
+  private readonly given = Buffer.alloc(32);
+
+  constructor(readonly token: string) {
+    let k = Buffer.from(token, 'utf8');
+    if (k.length > BLOCK) k = hash('sha256', k, 'buffer');
+    for (let i = 0; i < BLOCK; i++) {
+      const b = k[i] ?? 0;
+      this.inner[i] = b ^ 0x36;
+      this.outer[i] = b ^ 0x5c;
+    }
+  }
+
+  /** The MAC of `input`, hex. */
+  hex(input: string): string {
+    // A UTF-16 code unit is at most 3 UTF-8 bytes; a longer message gets a buffer of its own.
+    let inner = this.inner;
+    if (input.length * 3 > SCRATCH) {
+      inner = Buffer.allocUnsafe(BLOCK + Buffer.byteLength(input, 'utf8'));
+      this.inner.copy(inner, 0, 0, BLOCK);
+    }
+    const n = inner.write(input, BLOCK, 'utf8');
+    this.outer.write(hash('sha256', inner.subarray(0, BLOCK + n), 'hex'), BLOCK, 'hex');
+    return hash('sha256', this.outer, 'hex');
+  }
+
+  /** Whether `hexMac` (64 hex digits) is the MAC of `input`, compared in constant time. */
+  matches(input: string, hexMac: string): boolean {
+    if (hexMac.length !== 64 || this.given.write(hexMac, 'hex') !== 32) return false;
+    this.expected.write(this.hex(input), 'hex');
+    return timingSafeEqual(this.given, this.expected);
+  }
 }
 
-function mac(token: string, input: string): Buffer {
-  return createHmac('sha256', macKey(token)).update(input).digest();
+/** The MAC key of the last token used (one per process in practice). */
+let keyFor: MacKey | undefined;
+function macKey(token: string): MacKey {
+  if (keyFor?.token !== token) keyFor = new MacKey(token);
+  return keyFor;
 }
 
 const NONCE_BYTES = 18;
@@ -63,14 +111,14 @@ export function signRequest(token: string, body: unknown, opts: { nonce?: string
   const nonce = opts.nonce ?? newNonce();
   const ts = opts.ts ?? Date.now();
   const text = JSON.stringify(body);
-  const hmac = mac(token, `${nonce}:${ts}:${text}`).toString('hex');
+  const hmac = macKey(token).hex(`${nonce}:${ts}:${text}`);
   return { line: `${JSON.stringify({ nonce, ts, body: text, hmac })}\n`, nonce };
 }
 
 /** A response line for the request that carried `nonce`. */
 export function signResponse(token: string, nonce: string, body: unknown, ts = Date.now()): string {
   const text = JSON.stringify(body);
-  const hmac = createHmac('sha256', macKey(token)).update(`resp:${nonce}:${ts}:${text}`).digest('hex');
+  const hmac = macKey(token).hex(`resp:${nonce}:${ts}:${text}`);
   // The same bytes as JSON.stringify({nonce, ts, body, hmac}), without building the object.
   return `{"nonce":${JSON.stringify(nonce)},"ts":${ts},"body":${JSON.stringify(text)},"hmac":"${hmac}"}\n`;
 }
@@ -94,16 +142,11 @@ function parseFrame(line: string): Frame | undefined {
   return { nonce: f.nonce, ts: f.ts, body: f.body, hmac: f.hmac };
 }
 
-function macMatches(expected: Buffer, hexMac: string): boolean {
-  const given = Buffer.from(hexMac, 'hex');
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}
-
 /** Checks a request line's shape, MAC and clock (the replay check is the server's: it owns the cache). */
 export function verifyRequest(token: string, line: string, now = Date.now(), skewMs = MAX_CLOCK_SKEW_MS): FrameCheck {
   const frame = parseFrame(line);
   if (!frame) return { ok: false, code: 'frame_malformed', reason: 'not a request frame: expected {"nonce","ts","body","hmac"}' };
-  if (!macMatches(mac(token, `${frame.nonce}:${frame.ts}:${frame.body}`), frame.hmac))
+  if (!macKey(token).matches(`${frame.nonce}:${frame.ts}:${frame.body}`, frame.hmac))
     return { ok: false, code: 'frame_hmac_invalid', reason: 'the frame is not signed with this endpoint’s socket token' };
   if (Math.abs(now - frame.ts) > skewMs)
     return {
@@ -136,7 +179,7 @@ export function verifyResponse(
     return { ok: false, reason: 'the endpoint answered something that is not a response frame' };
   }
   if (frame.nonce !== nonce) return { ok: false, reason: 'the response answers another request (nonce mismatch)' };
-  if (!macMatches(mac(token, `resp:${frame.nonce}:${frame.ts}:${frame.body}`), frame.hmac))
+  if (!macKey(token).matches(`resp:${frame.nonce}:${frame.ts}:${frame.body}`, frame.hmac))
     return { ok: false, reason: 'the response is not signed with the socket token: something else is listening on the socket' };
   return { ok: true, body: frame.body };
 }
