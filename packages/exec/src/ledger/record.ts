@@ -80,15 +80,25 @@ export function canonicalJson(value: unknown): string {
       if (!Number.isFinite(value)) throw new TypeError(`canonical JSON has no ${value}`);
       return JSON.stringify(value);
     case 'object': {
-      if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+      // Built by concatenation (no parts array and join per object: a ledger record seals several).
+      if (Array.isArray(value)) {
+        let out = '[';
+        for (let i = 0; i < value.length; i++) {
+          const v = value[i];
+          out += `${i === 0 ? '' : ','}${v === undefined ? 'null' : canonicalJson(v)}`;
+        }
+        return `${out}]`;
+      }
       const obj = value as Record<string, unknown>;
       if (typeof (obj as { toJSON?: unknown }).toJSON === 'function') return canonicalJson((obj as { toJSON: () => unknown }).toJSON());
-      const parts: string[] = [];
-      for (const k of Object.keys(obj).sort()) {
+      const keys = Object.keys(obj);
+      if (keys.length > 1) keys.sort();
+      let out = '{';
+      for (const k of keys) {
         const v = obj[k];
-        if (v !== undefined) parts.push(`${JSON.stringify(k)}:${canonicalJson(v)}`);
+        if (v !== undefined) out += `${out.length === 1 ? '' : ','}${JSON.stringify(k)}:${canonicalJson(v)}`;
       }
-      return `{${parts.join(',')}}`;
+      return `${out}}`;
     }
     default:
       throw new TypeError(`canonical JSON cannot hold a ${typeof value}`);
@@ -118,12 +128,16 @@ export function assembleBody(pre: string, prev: string, seq: number, ts: string,
   return `${pre}${prev}","seq":${seq},"ts":"${ts}${post}`;
 }
 
+/** Seals the next record after `head` from its event's fragments (`eventFragments`): its body and hash. */
+export function sealFragments(head: LedgerHead | null, f: { pre: string; post: string }, ts: string): StoredRecord {
+  const seq = (head?.seq ?? 0) + 1;
+  const body = assembleBody(f.pre, head?.hash ?? GENESIS_PREV, seq, ts, f.post);
+  return { seq, body, hash: sha256Hex(body) };
+}
+
 /** Seals the next record after `head`: its body and hash. */
 export function sealRecord(head: LedgerHead | null, ev: LedgerEvent, actor: Actor, ts: string): StoredRecord {
-  const { pre, post } = eventFragments(ev, actor);
-  const seq = (head?.seq ?? 0) + 1;
-  const body = assembleBody(pre, head?.hash ?? GENESIS_PREV, seq, ts, post);
-  return { seq, body, hash: sha256Hex(body) };
+  return sealFragments(head, eventFragments(ev, actor), ts);
 }
 
 /** The JSONL line of a stored record (what `exec ledger export` writes): the record with its hash. */
