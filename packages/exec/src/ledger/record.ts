@@ -80,25 +80,15 @@ export function canonicalJson(value: unknown): string {
       if (!Number.isFinite(value)) throw new TypeError(`canonical JSON has no ${value}`);
       return JSON.stringify(value);
     case 'object': {
-      // Built by concatenation (no parts array and join per object: a ledger record seals several).
-      if (Array.isArray(value)) {
-        let out = '[';
-        for (let i = 0; i < value.length; i++) {
-          const v = value[i];
-          out += `${i === 0 ? '' : ','}${v === undefined ? 'null' : canonicalJson(v)}`;
-        }
-        return `${out}]`;
-      }
+      if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
       const obj = value as Record<string, unknown>;
       if (typeof (obj as { toJSON?: unknown }).toJSON === 'function') return canonicalJson((obj as { toJSON: () => unknown }).toJSON());
-      const keys = Object.keys(obj);
-      if (keys.length > 1) keys.sort();
-      let out = '{';
-      for (const k of keys) {
+      const parts: string[] = [];
+      for (const k of Object.keys(obj).sort()) {
         const v = obj[k];
-        if (v !== undefined) out += `${out.length === 1 ? '' : ','}${JSON.stringify(k)}:${canonicalJson(v)}`;
+        if (v !== undefined) parts.push(`${JSON.stringify(k)}:${canonicalJson(v)}`);
       }
-      return `${out}}`;
+      return `{${parts.join(',')}}`;
     }
     default:
       throw new TypeError(`canonical JSON cannot hold a ${typeof value}`);
