@@ -6,7 +6,9 @@
  * finishes a job and claims its next one in one transaction, as the store's finishAndClaim does),
  * but no Worker loop, no canonical JSON or hashing in JS, no row mapping, no artifact files — and,
  * on SQLite, plain node:sqlite with the store's connection pragmas (WAL, synchronous=NORMAL),
- * waiting for the write lock with SQLite's own busy handler.
+ * waiting for the write lock with SQLite's own busy handler. The raw SQLite rows hold values of the
+ * sizes the store writes (record bodies as sealed, 64-digit hashes, ISO times, UUID leases), made
+ * once rather than per job; the raw Postgres statements build their bodies in SQL as the store does.
  * Targets: ≥ 2,000 jobs/s embedded, and ≥ 60% of raw. Postgres runs on a throwaway local cluster
  * with fsync off (as the tests do); it is NOT_RUN when the server binaries are missing.
  */
@@ -101,6 +103,19 @@ async function threadOurs(w: ThreadJob): Promise<void> {
   await store.close();
 }
 
+/**
+ * The values the raw SQLite baseline writes: of the sizes the store writes, made once. A ledger body
+ * is a record as the store seals it (`{"data":…,"host":…,"job_id":…,"prev":…,"seq":…,"ts":…,"type":…,
+ * "worker_id":…}`, a 5-digit seq) and its hash 64 hex digits; a lease a UUID; times ISO-8601.
+ */
+const RAW_TS = new Date(0).toISOString();
+const RAW_LEASE = '00000000-0000-4000-8000-000000000000';
+const RAW_HASH = '0'.repeat(64);
+const rawBody = (type: string, data: string, workerId: string, host: string) =>
+  `{"data":${data},"host":"${host}","job_id":"j_${'0'.repeat(24)}","prev":"${RAW_HASH}","seq":10000,"ts":"${RAW_TS}","type":"${type}","worker_id":"${workerId}"}`;
+/** A job id of the store's form: time-ordered, 26 characters. */
+const rawJobId = (k: number) => `j_${Date.now().toString(36)}${k.toString(16).padStart(16, '0')}`;
+
 /** The embedded store's statements and transactions, run directly. */
 function threadRawSqlite(w: ThreadJob & { target: { kind: 'sqlite' } }): void {
   const db = new DatabaseSync(w.target.path, { timeout: 10_000 });
@@ -114,6 +129,11 @@ function threadRawSqlite(w: ThreadJob & { target: { kind: 'sqlite' } }): void {
   const ins = db.prepare('INSERT INTO ledger (seq, type, job_id, body, hash) VALUES (?, ?, ?, ?, ?)');
   const row = db.prepare('SELECT * FROM jobs WHERE id = ?');
   const fin = db.prepare('UPDATE jobs SET state = ?, result = ?, error = ?, lease_expires_ms = NULL, updated_at = ? WHERE id = ?');
+  // The worker's id and host as the Worker makes them (`${host}:${pid}:${6 random}`).
+  const host = `bench-${w.index}`;
+  const workerId = `${host}:${process.pid}:abcdef`;
+  const claimBody = rawBody('claim', '{"attempt":1,"job_type":"noop_task","lease_sec":60}', workerId, host);
+  const completeBody = rawBody('complete', '{"attempt":1,"result":{}}', workerId, host);
   // Plain node:sqlite: SQLite's own busy handler (the connection's timeout) waits for the lock.
   const tx = <T>(fn: () => T): T => {
     db.exec('BEGIN IMMEDIATE');
@@ -127,8 +147,8 @@ function threadRawSqlite(w: ThreadJob & { target: { kind: 'sqlite' } }): void {
     if (ks.get() !== undefined) return undefined;
     const c = pick.get('["noop_task"]', 1) as { qseq: number } | undefined;
     if (!c) return undefined;
-    const r = claim.get('lease', 'raw', 'h', Date.now() + 60_000, 'now', c.qseq) as { id: string };
-    ins.run((seq ?? (head.get() as { seq: number }).seq) + 1, 'claim', r.id, '{"raw":true}', 'h');
+    const r = claim.get(RAW_LEASE, workerId, host, Date.now() + 60_000, RAW_TS, c.qseq) as { id: string };
+    ins.run((seq ?? (head.get() as { seq: number }).seq) + 1, 'claim', r.id, claimBody, RAW_HASH);
     return r.id;
   };
   let done = 0;
@@ -149,9 +169,9 @@ function threadRawSqlite(w: ThreadJob & { target: { kind: 'sqlite' } }): void {
     const finished = id;
     id = tx(() => {
       row.get(finished);
-      fin.run('completed', null, null, 'now', finished);
+      fin.run('completed', '{}', null, RAW_TS, finished);
       const h = head.get() as { seq: number };
-      ins.run(h.seq + 1, 'complete', finished, '{"raw":true}', 'h');
+      ins.run(h.seq + 1, 'complete', finished, completeBody, RAW_HASH);
       return claimIn(h.seq + 1);
     });
     done++;
@@ -217,13 +237,14 @@ async function producerFor(mode: 'ours' | 'raw', target: Target): Promise<{ enqu
     };
   }
   let k = 0;
-  const ids = (n: number) => Array.from({ length: n }, () => `raw_${process.pid}_${k++}`);
+  const ids = (n: number) => Array.from({ length: n }, () => rawJobId(k++));
   if (target.kind === 'sqlite') {
     const db = new DatabaseSync(target.path, { timeout: 10_000 });
     db.exec(SQLITE_CONNECTION_PRAGMAS);
     const insJob = db.prepare(
-      `INSERT INTO jobs (id, type, params, repo, ref, state, attempts, max_attempts, timeout_sec, created_at, updated_at) VALUES (?, 'noop_task', '{}', NULL, NULL, 'queued', 0, 3, 60, 'now', 'now') RETURNING *`,
+      `INSERT INTO jobs (id, type, params, repo, ref, state, attempts, max_attempts, timeout_sec, created_at, updated_at) VALUES (?, 'noop_task', '{}', NULL, NULL, 'queued', 0, 3, 60, ?, ?) RETURNING *`,
     );
+    const enqueueBody = rawBody('enqueue', '{"job_type":"noop_task","max_attempts":3,"params":{},"timeout_sec":60}', actor.workerId, actor.host);
     const head = db.prepare('SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1');
     const ins = db.prepare('INSERT INTO ledger (seq, type, job_id, body, hash) VALUES (?, ?, ?, ?, ?)');
     return {
@@ -231,8 +252,8 @@ async function producerFor(mode: 'ours' | 'raw', target: Target): Promise<{ enqu
         db.exec('BEGIN IMMEDIATE');
         let seq = ((head.get() as { seq: number } | undefined)?.seq ?? 0) + 1;
         for (const id of ids(n)) {
-          insJob.get(id);
-          ins.run(seq++, 'enqueue', id, '{"raw":true}', 'h');
+          insJob.get(id, RAW_TS, RAW_TS);
+          ins.run(seq++, 'enqueue', id, enqueueBody, RAW_HASH);
         }
         db.exec('COMMIT');
       },

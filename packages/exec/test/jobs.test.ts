@@ -8,7 +8,7 @@ import { enqueueJob } from '../src/jobs/enqueue.js';
 import { digestDocument } from '../src/jobs/handlers/doc-compactor.js';
 import { builtinHandlers } from '../src/jobs/handlers/index.js';
 import { SqliteStore } from '../src/store/sqlite.js';
-import type { ExecStore } from '../src/store/types.js';
+import { type ExecStore, newJobId } from '../src/store/types.js';
 import { Worker } from '../src/worker/worker.js';
 import { DEFAULT_TYPES, jobs, repos, spec } from './support/allowlists.js';
 import { git, gitRepo } from './support/git.js';
@@ -243,5 +243,17 @@ describe('digestDocument', () => {
     expect(d.title).toBe('Title');
     expect(d.headings.map((h) => h.text)).toEqual(['Title', 'Section']);
     expect(d.summary).toBe('First para continues.');
+  });
+});
+
+describe('job ids', () => {
+  it('are j_, the time in base-36 milliseconds, then 16 random hex digits; time-ordered and unique', () => {
+    const before = Date.now().toString(36);
+    const ids = Array.from({ length: 20_000 }, () => newJobId());
+    for (const id of ids) expect(id).toMatch(/^j_[0-9a-z]{8}[0-9a-f]{16}$/);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect((ids[0] as string).slice(2, 10) >= before).toBe(true);
+    // The random digits are not the UUID's fixed version and variant digits: every hex digit occurs at every position.
+    for (let pos = 10; pos < 26; pos++) expect(new Set(ids.map((id) => id[pos])).size).toBe(16);
   });
 });

@@ -217,3 +217,39 @@ describe('checkpoints', () => {
     expect(() => readCheckpoint('{"version":1}', 'cp.json', key)).toThrow(/not a ledger checkpoint/);
   });
 });
+
+describe('record format', () => {
+  it('canonical JSON sorts keys by UTF-16 code units at every level, drops undefined fields, writes strings and numbers as JSON.stringify does', () => {
+    const v = {
+      z: [1, -0, 1.5e-7, 'a"b\\c\u0001é\u{1f600}', null, [], {}, true],
+      '10': 'ten',
+      '9': 'nine',
+      B: { y: undefined, x: false, é: 1, e: 2 },
+      a: undefined,
+    };
+    expect(canonicalJson(v)).toBe('{"10":"ten","9":"nine","B":{"e":2,"x":false,"é":1},"z":[1,0,1.5e-7,"a\\"b\\\\c\\u0001é\u{1f600}",null,[],{},true]}');
+  });
+
+  it('canonical JSON reads back as the value it was made from (property)', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => {
+        expect(JSON.parse(canonicalJson(v))).toEqual(JSON.parse(JSON.stringify(v)));
+      }),
+    );
+  });
+
+  it('a sealed record has the body and hash it always had', () => {
+    // Pinned: a change to how records are built must not change what an existing ledger verifies against.
+    const r = sealRecord(
+      { seq: 41, hash: 'ab'.repeat(32) },
+      { type: 'complete', jobId: 'j_x', data: { attempt: 2, result: { ok: true, n: [1, 2] } } },
+      { workerId: 'w:1:abc', host: 'h' },
+      '2026-01-02T03:04:05.678Z',
+    );
+    expect(r).toEqual({
+      seq: 42,
+      body: `{"data":{"attempt":2,"result":{"n":[1,2],"ok":true}},"host":"h","job_id":"j_x","prev":"${'ab'.repeat(32)}","seq":42,"ts":"2026-01-02T03:04:05.678Z","type":"complete","worker_id":"w:1:abc"}`,
+      hash: '0f3acb6949f2abb35582bcad337f3777aad836519a604aa668f91040fffe66d0',
+    });
+  });
+});

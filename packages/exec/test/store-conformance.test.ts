@@ -2,9 +2,13 @@
  * The store conformance suite (SPEC §5): one table of behaviours, run against the embedded SQLite
  * store and a real Postgres cluster started for this file.
  */
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { describe, expect, it } from 'vitest';
+import { testdir } from '../../../test/support/tmp.js';
 import { type Actor, canonicalJson } from '../src/ledger/record.js';
 import { verifyRecords } from '../src/ledger/verify.js';
+import { SqliteStore } from '../src/store/sqlite.js';
 import type { ExecStore, NewJob } from '../src/store/types.js';
 import { usePostgres } from './support/postgres.js';
 import { freshStore, STORE_KINDS, type StoreOpener } from './support/stores.js';
@@ -323,5 +327,38 @@ describe.each(STORE_KINDS)('store conformance: %s', (kind) => {
     await body(open);
     // Whatever the case did, the ledger it left is a valid chain of canonical records.
     await chainOk(await open());
+  });
+});
+
+describe('the embedded store file', () => {
+  const pageSize = (path: string) => {
+    const db = new DatabaseSync(path);
+    try {
+      return (db.prepare('PRAGMA page_size').get() as { page_size: number }).page_size;
+    } finally {
+      db.close();
+    }
+  };
+
+  it('is created with 2 KiB pages in WAL mode; a file made before keeps its page size and its data', async () => {
+    const dir = testdir();
+    const fresh = join(dir, 'new.db');
+    const store = await SqliteStore.open(fresh);
+    await store.enqueue([job()], A);
+    await store.close();
+    expect(pageSize(fresh)).toBe(2048);
+    const db = new DatabaseSync(fresh);
+    expect((db.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode).toBe('wal');
+    db.close();
+
+    const old = join(dir, 'old.db');
+    const made = new DatabaseSync(old);
+    made.exec('PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; CREATE TABLE t (x)');
+    made.close();
+    const reopened = await SqliteStore.open(old);
+    const [queued] = await reopened.enqueue([job()], A);
+    expect((await reopened.getJob(queued?.id as string))?.state).toBe('queued');
+    await reopened.close();
+    expect(pageSize(old)).toBe(4096);
   });
 });

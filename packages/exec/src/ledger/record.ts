@@ -118,12 +118,16 @@ export function assembleBody(pre: string, prev: string, seq: number, ts: string,
   return `${pre}${prev}","seq":${seq},"ts":"${ts}${post}`;
 }
 
+/** Seals the next record after `head` from its event's fragments (`eventFragments`): its body and hash. */
+export function sealFragments(head: LedgerHead | null, f: { pre: string; post: string }, ts: string): StoredRecord {
+  const seq = (head?.seq ?? 0) + 1;
+  const body = assembleBody(f.pre, head?.hash ?? GENESIS_PREV, seq, ts, f.post);
+  return { seq, body, hash: sha256Hex(body) };
+}
+
 /** Seals the next record after `head`: its body and hash. */
 export function sealRecord(head: LedgerHead | null, ev: LedgerEvent, actor: Actor, ts: string): StoredRecord {
-  const { pre, post } = eventFragments(ev, actor);
-  const seq = (head?.seq ?? 0) + 1;
-  const body = assembleBody(pre, head?.hash ?? GENESIS_PREV, seq, ts, post);
-  return { seq, body, hash: sha256Hex(body) };
+  return sealFragments(head, eventFragments(ev, actor), ts);
 }
 
 /** The JSONL line of a stored record (what `exec ledger export` writes): the record with its hash. */

@@ -108,7 +108,8 @@ async function runJob(
   deps: JobRunnerDeps,
 ): Promise<JobReport> {
   const { store, actor, runtime } = deps;
-  const startedAt = new Date().toISOString();
+  // Formatted only for artifact.json (most jobs write none).
+  const startedMs = Date.now();
   // Made on first use: a job that writes nothing has no artifact directory (its evidence is the
   // job row and the ledger); one that does also gets artifact.json.
   let artifactDir = '';
@@ -304,7 +305,7 @@ async function runJob(
 
   async function settle(outcome: JobOutcome): Promise<JobReport> {
     const why = abortReason();
-    const finishedAt = new Date().toISOString();
+    const finishedMs = Date.now();
     const write = (status: string, error: string | undefined) =>
       artifactsMade &&
       writeFileSync(
@@ -321,8 +322,8 @@ async function runJob(
             attempt: job.attempts,
             worker_id: actor.workerId,
             host: actor.host,
-            started_at: startedAt,
-            finished_at: finishedAt,
+            started_at: new Date(startedMs).toISOString(),
+            finished_at: new Date(finishedMs).toISOString(),
             outputs: outcome.outputs ?? [],
             warnings: outcome.warnings ?? [],
             invariants: invariants

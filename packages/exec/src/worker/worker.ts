@@ -268,7 +268,9 @@ export class Worker {
       this.reserved -= next.limit;
       this.took(next.res);
     }
-    this.wake?.();
+    // The loop has something to do only when a slot is free (a claim, the once/idle exits, the
+    // drain): a job whose finish claimed its successor leaves every slot taken.
+    if (this.running.size + this.reserved < this.concurrency) this.wake?.();
   }
 
   async run(): Promise<WorkerSummary> {
