@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -320,6 +321,32 @@ describe('SIZE_CAP packets', () => {
     expect(names[0]).toBe('README_REVIEW_PACKETS.txt');
     expect(list).toMatch(/^-rw-r--r-- 0\/0 /);
     expect(list).toContain('2026-01-01 00:00');
+  });
+
+  it('the archive holds exactly the published files, with the digest the meta gives, under and over 999 packets', async () => {
+    const repo = Repo.create();
+    repo.write('a.txt', 'a\n'.repeat(100));
+    const since = repo.commit();
+    repo.write('a.txt', Array.from({ length: 40_000 }, (_, i) => `changed line ${i} ${'y'.repeat(20)}`).join('\n'));
+    repo.commit();
+    for (const [sizeCap, wide] of [
+      [256 * 1024, false],
+      [2048, true],
+    ] as const) {
+      const b = await bundle(repo, since, { sizeCap });
+      const meta = b.artifact.size_cap_fallback;
+      expect(meta.packet_count > 999, String(sizeCap)).toBe(wide);
+      expect(meta.packets[0].name).toBe(wide ? 'packet_0001.txt' : 'packet_001.txt');
+      const archive = join(b.out, 'ORB_REVIEW_PACKETS.tar.gz');
+      expect(createHash('sha256').update(readFileSync(archive)).digest('hex')).toBe(meta.archive_sha256);
+      const unpacked = testdir();
+      spawnTar(['-xzf', archive, '-C', unpacked]);
+      const published = snapshotDir(b.out);
+      const inArchive = snapshotDir(unpacked);
+      const expected = Object.keys(published).filter((k) => k.startsWith('review_packets/') || k === 'README_REVIEW_PACKETS.txt');
+      expect(Object.keys(inArchive).sort()).toEqual(expected.sort());
+      for (const k of expected) expect(inArchive[k]?.equals(published[k] as Buffer), k).toBe(true);
+    }
   });
 
   it('a run in the same output directory replaces the previous bundle', async () => {

@@ -18,7 +18,20 @@ import { join } from 'node:path';
 import type { Gzip } from 'node:zlib';
 import { crypto, zlib } from './builtins.js';
 import type { PacketSink } from './packets.js';
-import { crc32Combine, DEFLATE_LEVEL, deflatePiece, type EntryOrder, GZIP_HEADER, gzipTrailer, type Piece, TAR_END, tarHeader, tarPadding } from './tar.js';
+import {
+  crc32Combine,
+  DEFLATE_LEVEL,
+  deflatePiece,
+  type EntryOrder,
+  GZIP_HEADER,
+  gzipTrailer,
+  type Piece,
+  TAR_BLOCK,
+  TAR_END,
+  tarHeader,
+  tarPadding,
+  tarPaddingLength,
+} from './tar.js';
 
 /**
  * Packets in flight at once: as many as fit in WINDOW_BYTES, between 8 and 64. Memory in flight
@@ -183,14 +196,7 @@ export class PacketWriter implements PacketSink {
       let crc = head.crc;
       let length = head.length;
       const width = Math.max(MIN_WIDTH, String(this.written.length).length);
-      let prevBytes = 0;
-      const entries = this.written.map((p) => {
-        const name = `${this.dirRel}/${p.name}`;
-        order.next(name);
-        const entry = { name, pad: tarPadding(prevBytes), header: tarHeader(name, p.bytes, false, this.mtime), bytes: p.bytes };
-        prevBytes = p.bytes;
-        return entry;
-      });
+      for (const p of this.written) order.next(`${this.dirRel}/${p.name}`);
       if (this.spoolLength >= 0 && width === MIN_WIDTH) {
         // The spool is one gzip member: its deflate body goes in as it is; its trailer has the
         // CRC-32 of what went in, and the length is counted here (the trailer's is modulo 2^32).
@@ -199,15 +205,19 @@ export class PacketWriter implements PacketSink {
           throw new Error('internal error: the archive spool is short');
         }
         this.copySpool(put, GZIP_HEADER.length, this.spoolLength - GZIP_HEADER.length - trailer.length);
-        let bodyLength = TAR_END.length + tarPadding(prevBytes).length;
-        for (const e of entries) bodyLength += e.pad.length + e.header.length + e.bytes;
+        // Each packet's entry is its header, its bytes and their padding (the spool has them all:
+        // counted here, not built again).
+        let bodyLength = TAR_END.length;
+        for (const p of this.written) bodyLength += TAR_BLOCK + p.bytes + tarPaddingLength(p.bytes);
         if (trailer.readUInt32LE(4) !== bodyLength % 2 ** 32) throw new Error('internal error: the archive spool does not hold every packet');
         crc = crc32Combine(crc, trailer.readUInt32LE(0), bodyLength);
         length += bodyLength;
       } else {
-        for (const e of entries) {
-          const content = readFileSync(join(this.dir, e.name.slice(this.dirRel.length + 1)));
-          const piece = deflatePiece([e.pad, e.header, content]);
+        let prevBytes = 0;
+        for (const p of this.written) {
+          const content = readFileSync(join(this.dir, p.name));
+          const piece = deflatePiece([tarPadding(prevBytes), tarHeader(`${this.dirRel}/${p.name}`, p.bytes, false, this.mtime), content]);
+          prevBytes = p.bytes;
           put(piece.deflated);
           crc = crc32Combine(crc, piece.crc, piece.length);
           length += piece.length;

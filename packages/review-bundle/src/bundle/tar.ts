@@ -19,8 +19,11 @@ function octal(n: number, width: number): string {
   return `${n.toString(8).padStart(width - 1, '0')}\0`;
 }
 
+/** The size of a tar block, and of every entry's header. */
+export const TAR_BLOCK = 512;
+
 export function tarHeader(name: string, size: number, dir: boolean, mtime: number): Buffer {
-  const h = Buffer.alloc(512);
+  const h = Buffer.alloc(TAR_BLOCK);
   let prefix = '';
   let base = name;
   if (Buffer.byteLength(name) > 100) {
@@ -46,9 +49,14 @@ export function tarHeader(name: string, size: number, dir: boolean, mtime: numbe
   return h;
 }
 
+/** How many zero bytes round an entry of `size` bytes up to a 512-byte block. */
+export function tarPaddingLength(size: number): number {
+  return size % TAR_BLOCK ? TAR_BLOCK - (size % TAR_BLOCK) : 0;
+}
+
 /** The zero bytes that round an entry of `size` bytes up to a 512-byte block. */
 export function tarPadding(size: number): Buffer {
-  return Buffer.alloc(size % 512 ? 512 - (size % 512) : 0);
+  return Buffer.alloc(tarPaddingLength(size));
 }
 
 /** The end of a tar archive: two zero blocks. */
