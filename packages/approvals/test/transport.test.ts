@@ -91,6 +91,34 @@ describe('the connection layer', () => {
     expect(await e.client.call({ x: 2 })).toEqual({ echoed: { x: 2 } });
   });
 
+  it('connections that close in any order leave the others tracked: the sweep still cuts them, and close() ends the rest', async () => {
+    const e = await endpoint(echo, { frameTimeoutMs: 300 });
+    const partial = signRequest(TOKEN, { x: 1 }).line.slice(0, 30);
+    const open = (n: number) =>
+      Promise.all(
+        Array.from(
+          { length: n },
+          () =>
+            new Promise<Socket>((resolve) => {
+              const s = connect(e.socketPath, () => s.write(partial, () => resolve(s)));
+              s.on('error', () => undefined);
+            }),
+        ),
+      );
+    const closedByServer = (s: Socket) => new Promise<void>((resolve) => (s.destroyed ? resolve() : s.once('close', () => resolve())));
+    const socks = await open(6);
+    await new Promise((r) => setTimeout(r, 30)); // all accepted and tracked
+    // The first, a middle one and the last opened go away first (head, middle and tail of the list, whatever its order).
+    for (const i of [0, 3, 5]) (socks[i] as Socket).destroy();
+    await Promise.all([1, 2, 4].map((i) => closedByServer(socks[i] as Socket)));
+    expect(e.stats.frameTimeout).toBe(3);
+    const more = await open(3);
+    await new Promise((r) => setTimeout(r, 30));
+    await e.close();
+    await Promise.all(more.map(closedByServer));
+    expect(e.stats.frameTimeout).toBe(3);
+  });
+
   it('bytes after the request line are ignored: one answer, then the connection is closed for the client that never does', async () => {
     const e = await endpoint(echo);
     const first = signRequest(TOKEN, { n: 1 }).line;

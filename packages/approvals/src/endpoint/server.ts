@@ -131,6 +131,9 @@ class Connection implements RequestContext {
   size = 0;
   /** Bytes after the request line (ignored, but bounded). */
   extra = 0;
+  /** Neighbours in the endpoint's list of open connections (Tracked), unset once it is out of it. */
+  prev: Connection | undefined;
+  next: Connection | undefined;
   private controller: AbortController | undefined;
   /** The client closed, or ended its side: nothing more will come from it. */
   private gone = false;
@@ -158,6 +161,41 @@ class Connection implements RequestContext {
 }
 
 type LineFailure = 'frame_too_large' | 'frame_truncated';
+
+/**
+ * The open connections, linked through the connections themselves. Not a Set: with one add and one
+ * delete per connection a Set's table is rebuilt every few connections, and each table it leaves
+ * behind keeps the connections it held reachable for the young-generation GC until the next full
+ * GC, so every connection's objects (socket, buffers, closures) survived scavenges and were
+ * promoted. A connection taken out of the list keeps no link to the others.
+ */
+class Tracked {
+  private head: Connection | undefined;
+
+  add(c: Connection): void {
+    c.next = this.head;
+    if (this.head) this.head.prev = c;
+    this.head = c;
+  }
+
+  delete(c: Connection): void {
+    if (c.prev) c.prev.next = c.next;
+    else if (this.head === c) this.head = c.next;
+    else return; // not in the list
+    if (c.next) c.next.prev = c.prev;
+    c.prev = undefined;
+    c.next = undefined;
+  }
+
+  /** Calls `f` on each connection; `f` may take the one it is given out of the list. */
+  forEach(f: (c: Connection) => void): void {
+    for (let c = this.head; c; ) {
+      const next = c.next;
+      f(c);
+      c = next;
+    }
+  }
+}
 
 function isPromiseLike(x: unknown): x is PromiseLike<unknown> {
   return typeof x === 'object' && x !== null && typeof (x as { then?: unknown }).then === 'function';
@@ -191,7 +229,7 @@ export async function startEndpoint(opts: EndpointOptions): Promise<RunningEndpo
     internalErrors: 0,
   };
   /** Every connection of an accepted peer until it closes (the sweep's list). */
-  const tracked = new Set<Connection>();
+  const tracked = new Tracked();
   /** Those that count toward the caps, in all and per peer process. */
   let counted = 0;
   const perPeer = new Map<number, number>();
@@ -231,15 +269,15 @@ export async function startEndpoint(opts: EndpointOptions): Promise<RunningEndpo
   const sweepMs = Math.max(10, Math.min(250, Math.floor(limits.frameTimeoutMs / 8)));
   const sweep = setInterval(() => {
     const now = Date.now();
-    for (const c of tracked) {
-      if (c.deadline > now) continue;
+    tracked.forEach((c) => {
+      if (c.deadline > now) return;
       c.deadline = Number.POSITIVE_INFINITY;
       if (c.phase === READING) {
         stats.frameTimeout++;
         emit({ event: 'refused_frame', code: 'frame_timeout', pid: c.peer.pid });
       }
       c.sock.destroy();
-    }
+    });
   }, sweepMs);
   sweep.unref();
 
@@ -471,7 +509,9 @@ export async function startEndpoint(opts: EndpointOptions): Promise<RunningEndpo
       closed ??= new Promise<void>((resolve) => {
         clearInterval(sweep);
         server.close(() => resolve());
-        for (const c of tracked) c.sock.destroy();
+        tracked.forEach((c) => {
+          c.sock.destroy();
+        });
         try {
           // Only our own socket: if someone replaced it, it is not ours to delete.
           if (lstatSync(socketPath).ino === ino) unlinkSync(socketPath);
