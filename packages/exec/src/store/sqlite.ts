@@ -261,13 +261,14 @@ export class SqliteStore implements ExecStore {
         actor,
       ),
     );
-    return this.tx(() => {
+    // The rows are mapped to records after COMMIT.
+    const rows = await this.tx(() => {
       const now = this.nowIso();
       const insert = this.stmt(
         `INSERT INTO jobs (id, type, params, repo, ref, state, attempts, max_attempts, timeout_sec, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?) RETURNING *`,
       );
-      const out: JobRecord[] = [];
+      const out: JobRow[] = [];
       for (let i = 0; i < jobs.length; i++) {
         const j = jobs[i] as NewJob;
         const row = insert.get(
@@ -281,11 +282,12 @@ export class SqliteStore implements ExecStore {
           now,
           now,
         ) as unknown as JobRow;
-        out.push(jobFromRow(row));
+        out.push(row);
       }
       this.sealIn(events);
       return out;
     });
+    return rows.map(jobFromRow);
   }
 
   private static readonly PICK = `SELECT qseq FROM jobs WHERE state = 'queued' AND type IN (SELECT value FROM json_each(?)) ORDER BY qseq LIMIT ?`;
