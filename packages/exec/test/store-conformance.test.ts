@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, expect, it } from 'vitest';
 import { testdir } from '../../../test/support/tmp.js';
-import { type Actor, canonicalJson } from '../src/ledger/record.js';
+import { type Actor, canonicalJson, hole, holeText, sealRecord } from '../src/ledger/record.js';
 import { verifyRecords } from '../src/ledger/verify.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import type { ExecStore, NewJob } from '../src/store/types.js';
@@ -108,6 +108,34 @@ const cases: Case[] = [
       expect(await s.heartbeat({ jobId: j.id, leaseId: 'not-mine' }, B, 60)).toBe('lost');
       expect(await s.heartbeat({ jobId: 'j_unknown', leaseId: 'x' }, B, 60)).toBe('lost');
       expect(await eventTypes(s, j.id)).toEqual(['enqueue', 'claim', 'heartbeat']);
+    },
+  ],
+  [
+    "records each claim and each end with the job's values and the result as given (quotes, backslashes, dollar signs, non-ASCII)",
+    async (open) => {
+      const s = await open();
+      const [a, b, c] = await s.enqueue([job(), job('other_task'), job()], A);
+      const result = { text: 'q"uote \\ $& $1 $$ é \u{1f600}', n: [1, 2.5, -3], nested: { z: null, a: true } };
+      const events = async (id: string) =>
+        (await s.jobEvents(id)).slice(1).map((r) => JSON.parse(r.body) as { type: string; data: unknown; worker_id: string });
+      const first = (await s.claim(B, { leaseSec: 45, types: TYPES })).jobs[0]!;
+      expect(await s.finish({ jobId: first.id, leaseId: first.lease!.id }, B, { state: 'completed', result })).toBe('ok');
+      expect((await events(a!.id)).map((e) => [e.type, e.data, e.worker_id])).toEqual([
+        ['claim', { attempt: 1, job_type: 'noop_task', lease_sec: 45 }, 'w-b'],
+        ['complete', { attempt: 1, result }, 'w-b'],
+      ]);
+      const second = (await s.claim(A, { leaseSec: 30, types: TYPES })).jobs[0]!;
+      const end = { state: 'failed' as const, error: 'exit 1: "$&"', result: { code: 'x$1' } };
+      if (s.finishAndClaim) {
+        const r = await s.finishAndClaim({ jobId: second.id, leaseId: second.lease!.id }, A, end, { leaseSec: 20, types: TYPES });
+        expect(r.next.jobs.map((j) => j.id)).toEqual([c!.id]);
+        expect((await events(c!.id)).map((e) => [e.type, e.data])).toEqual([['claim', { attempt: 1, job_type: 'noop_task', lease_sec: 20 }]]);
+      } else expect(await s.finish({ jobId: second.id, leaseId: second.lease!.id }, A, end)).toBe('ok');
+      expect((await events(b!.id)).map((e) => [e.type, e.data])).toEqual([
+        ['claim', { attempt: 1, job_type: 'other_task', lease_sec: 30 }],
+        ['fail', { state: 'failed', attempt: 1, error: 'exit 1: "$&"', result: { code: 'x$1' } }],
+      ]);
+      await chainOk(s);
     },
   ],
   [
@@ -327,6 +355,32 @@ describe.each(STORE_KINDS)('store conformance: %s', (kind) => {
     await body(open);
     // Whatever the case did, the ledger it left is a valid chain of canonical records.
     await chainOk(await open());
+  });
+});
+
+describe('the embedded store’s records', () => {
+  it('are the events sealed, also when a job type or a result holds the text of a record’s holes', async () => {
+    // The store builds claim and finish records before its write lock with holes for the row's
+    // values (attempt, job type, job id): text of the same form in the data must stay as it is.
+    const s = await SqliteStore.open(join(testdir(), 'exec.db'));
+    const odd = `odd_${hole('job_type')}${hole('attempt')}_task`;
+    const [j] = await s.enqueue([job(odd)], A);
+    const result = { a: hole('attempt'), j: holeText('job_id'), t: [hole('job_type'), '$&'] };
+    const claimed = (await s.claim(B, { leaseSec: 30, types: [odd] })).jobs[0]!;
+    const next = await s.finishAndClaim({ jobId: claimed.id, leaseId: claimed.lease!.id }, B, { state: 'completed', result }, { leaseSec: 30, types: [odd] });
+    expect(next).toEqual({ status: 'ok', next: { jobs: [], killSwitch: false } });
+    const records = await s.jobEvents(j!.id);
+    const expected = [
+      { type: 'claim', jobId: j!.id, data: { attempt: 1, job_type: odd, lease_sec: 30 } },
+      { type: 'complete', jobId: j!.id, data: { attempt: 1, result } },
+    ];
+    for (const [i, ev] of expected.entries()) {
+      const r = records[i + 1]!;
+      const { prev, ts } = JSON.parse(r.body) as { prev: string; ts: string };
+      expect(r).toEqual(sealRecord({ seq: r.seq - 1, hash: prev }, ev, B, ts));
+    }
+    await chainOk(s);
+    await s.close();
   });
 });
 

@@ -114,6 +114,35 @@ export function eventFragments(ev: LedgerEvent, actor: Actor): { pre: string; po
   };
 }
 
+/**
+ * A value filled in after the fragments are built (by a statement on Postgres, inside the write
+ * transaction on SQLite): canonical JSON writes it as the string "\u0000name\u0000".
+ */
+export const hole = (name: string) => `\u0000${name}\u0000`;
+/** A hole as it appears in canonical JSON. */
+export const holeText = (name: string) => JSON.stringify(hole(name));
+
+/**
+ * Cuts a fragment at its holes, named in the order they appear: it is then
+ * `cuts[0] + v0 + cuts[1] + v1 + … + cuts[n]` with each value's canonical JSON in its hole. Each hole
+ * is the first one of its text after the one before, so a hole must come before any data of the
+ * event's caller that could hold the same text (canonical JSON sorts keys: put holes in keys that
+ * sort first).
+ */
+export function cutAtHoles(text: string, names: readonly string[]): string[] {
+  const cuts: string[] = [];
+  let from = 0;
+  for (const name of names) {
+    const h = holeText(name);
+    const at = text.indexOf(h, from);
+    if (at < 0) throw new Error(`no hole ${name} in ${text}`);
+    cuts.push(text.slice(from, at));
+    from = at + h.length;
+  }
+  cuts.push(text.slice(from));
+  return cuts;
+}
+
 export function assembleBody(pre: string, prev: string, seq: number, ts: string, post: string): string {
   return `${pre}${prev}","seq":${seq},"ts":"${ts}${post}`;
 }

@@ -72,10 +72,6 @@ export function withLedger(changed: string): string {
   moved AS (UPDATE ledger_head h SET seq = last.seq, hash = last.hash FROM (SELECT seq, hash FROM chain WHERE n > 0 ORDER BY n DESC LIMIT 1) last WHERE h.id = 1 RETURNING h.seq, h.hash)`;
 }
 
-/** A value the statement fills in: canonical JSON writes it as the string "\u0000name\u0000". */
-export const hole = (name: string) => `\u0000${name}\u0000`;
-export const holeText = (name: string) => JSON.stringify(hole(name));
-
 /** Fragments for events given in full by JS, as the arrays `unnest` takes. */
 export function eventArrays(events: readonly LedgerEvent[], actor: Actor) {
   const types: string[] = [];

@@ -17,14 +17,12 @@
  */
 import { OpenclawError } from '@openclaw/policy';
 import type { Pool } from 'pg';
-import { type Actor, eventFragments, type LedgerEvent, type LedgerHead, type StoredRecord } from '../ledger/record.js';
+import { type Actor, eventFragments, hole, holeText, type LedgerEvent, type LedgerHead, type StoredRecord } from '../ledger/record.js';
 import {
   CLAIM_SQL,
   ENQUEUE_SQL,
   eventArrays,
   FINISH_SQL,
-  hole,
-  holeText,
   JS_EVENTS,
   MIGRATION_LOCK,
   NOW_ISO,

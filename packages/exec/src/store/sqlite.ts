@@ -13,7 +13,17 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { OpenclawError } from '@openclaw/policy';
-import { type Actor, eventFragments, type LedgerEvent, type LedgerHead, type StoredRecord, sealFragments } from '../ledger/record.js';
+import {
+  type Actor,
+  canonicalJson,
+  cutAtHoles,
+  eventFragments,
+  hole,
+  type LedgerEvent,
+  type LedgerHead,
+  type StoredRecord,
+  sealFragments,
+} from '../ledger/record.js';
 import { finishEvent, type JobRow, jobFromRow, parseKillSwitch, reapEvent, workerFromRow } from './rows.js';
 import { SCHEMA, SCHEMA_VERSION } from './sqlite-schema.js';
 import {
@@ -60,6 +70,35 @@ function prepareEvent(ev: LedgerEvent, actor: Actor): PreparedEvent {
   const { pre, post } = eventFragments(ev, actor);
   return { type: ev.type, jobId: ev.jobId ?? null, pre, post };
 }
+
+/**
+ * A job's end as `finishIn` writes it, made before the write lock: the result's JSON, and the
+ * record's fragments with the attempt (read from the row under the lock) left as a hole. `attempt`
+ * sorts first of the event's data, so it comes before anything of the result.
+ */
+interface PreparedFinish {
+  outcome: FinishOutcome;
+  result: string | null;
+  type: string;
+  cuts: string[];
+  post: string;
+}
+
+/** The claim record of a worker (actor, lease length), made once: attempt, job type and job id are holes. */
+interface ClaimTemplate {
+  actor: Actor;
+  leaseSec: number;
+  cuts: string[];
+  post: string;
+}
+
+/** A claim's rows, mapped to records after COMMIT. */
+interface ClaimedRows {
+  rows: JobRow[];
+  killSwitch: boolean;
+}
+
+const claimed = (c: ClaimedRows): ClaimResult => ({ jobs: c.rows.map(jobFromRow), killSwitch: c.killSwitch });
 
 export interface SqliteStoreOptions {
   /** How long a write waits for another process's transaction (default 10 s). */
@@ -222,13 +261,14 @@ export class SqliteStore implements ExecStore {
         actor,
       ),
     );
-    return this.tx(() => {
+    // The rows are mapped to records after COMMIT.
+    const rows = await this.tx(() => {
       const now = this.nowIso();
       const insert = this.stmt(
         `INSERT INTO jobs (id, type, params, repo, ref, state, attempts, max_attempts, timeout_sec, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?) RETURNING *`,
       );
-      const out: JobRecord[] = [];
+      const out: JobRow[] = [];
       for (let i = 0; i < jobs.length; i++) {
         const j = jobs[i] as NewJob;
         const row = insert.get(
@@ -242,11 +282,12 @@ export class SqliteStore implements ExecStore {
           now,
           now,
         ) as unknown as JobRow;
-        out.push(jobFromRow(row));
+        out.push(row);
       }
       this.sealIn(events);
       return out;
     });
+    return rows.map(jobFromRow);
   }
 
   private static readonly PICK = `SELECT qseq FROM jobs WHERE state = 'queued' AND type IN (SELECT value FROM json_each(?)) ORDER BY qseq LIMIT ?`;
@@ -269,30 +310,54 @@ export class SqliteStore implements ExecStore {
     // Outside a transaction first: an empty queue or the kill switch costs no write lock.
     if (this.killSwitchNow().on) return { jobs: [], killSwitch: true };
     if (this.stmt(SqliteStore.PICK).get(this.typesParam(opts.types), 1) === undefined) return { jobs: [], killSwitch: false };
-    return this.tx(() => this.claimIn(actor, opts));
+    const tpl = this.claimTemplate(actor, opts.leaseSec);
+    return claimed(await this.tx(() => this.claimIn(actor, opts, tpl)));
   }
 
-  /** Claims inside the caller's transaction (the kill switch is read in it too). */
-  private claimIn(actor: Actor, opts: ClaimOptions): ClaimResult {
-    if (this.killSwitchNow().on) return { jobs: [], killSwitch: true };
+  private claimTpl: ClaimTemplate | undefined;
+  /** The claim record's template for this actor and lease length (a worker keeps both). */
+  private claimTemplate(actor: Actor, leaseSec: number): ClaimTemplate {
+    const t = this.claimTpl;
+    if (t && t.actor.workerId === actor.workerId && t.actor.host === actor.host && t.leaseSec === leaseSec) return t;
+    const f = eventFragments(
+      { type: 'claim', jobId: hole('job_id'), data: { attempt: hole('attempt'), job_type: hole('job_type'), lease_sec: leaseSec } },
+      actor,
+    );
+    this.claimTpl = {
+      actor: { workerId: actor.workerId, host: actor.host },
+      leaseSec,
+      cuts: cutAtHoles(f.pre, ['attempt', 'job_type', 'job_id']),
+      post: f.post,
+    };
+    return this.claimTpl;
+  }
+
+  /**
+   * Claims inside the caller's transaction (the kill switch is read in it too). The rows are mapped
+   * to records after COMMIT; the claim records are the template with the rows' values filled in.
+   */
+  private claimIn(actor: Actor, opts: ClaimOptions, tpl: ClaimTemplate): ClaimedRows {
+    if (this.killSwitchNow().on) return { rows: [], killSwitch: true };
     const candidates = this.stmt(SqliteStore.PICK).all(this.typesParam(opts.types), opts.limit ?? 1) as { qseq: number }[];
-    if (candidates.length === 0) return { jobs: [], killSwitch: false };
+    if (candidates.length === 0) return { rows: [], killSwitch: false };
     const now = this.nowMs();
     const iso = this.nowIso();
     const update = this.stmt(
       `UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_id = ?, lease_owner = ?, lease_host = ?, lease_expires_ms = ?, updated_at = ?
        WHERE qseq = ? AND state = 'queued' RETURNING *`,
     );
-    const jobs: JobRecord[] = [];
-    for (const c of candidates) {
-      const row = update.get(newLeaseId(), actor.workerId, actor.host, now + Math.round(opts.leaseSec * 1000), iso, c.qseq) as unknown as JobRow | undefined;
-      if (row) jobs.push(jobFromRow(row));
+    const rows: JobRow[] = [];
+    const events: PreparedEvent[] = [];
+    const c = tpl.cuts;
+    for (const cand of candidates) {
+      const row = update.get(newLeaseId(), actor.workerId, actor.host, now + Math.round(opts.leaseSec * 1000), iso, cand.qseq) as unknown as JobRow | undefined;
+      if (!row) continue;
+      rows.push(row);
+      const pre = `${c[0]}${canonicalJson(Number(row.attempts))}${c[1]}${canonicalJson(row.type)}${c[2]}${canonicalJson(row.id)}${c[3]}`;
+      events.push({ type: 'claim', jobId: row.id, pre, post: tpl.post });
     }
-    this.appendIn(
-      jobs.map((j) => ({ type: 'claim', jobId: j.id, data: { job_type: j.type, attempt: j.attempts, lease_sec: opts.leaseSec } })),
-      actor,
-    );
-    return { jobs, killSwitch: false };
+    this.sealIn(events);
+    return { rows, killSwitch: false };
   }
 
   async heartbeat(lease: JobLease, actor: Actor, leaseSec: number, data: Record<string, unknown> = {}): Promise<LeaseStatus> {
@@ -309,7 +374,8 @@ export class SqliteStore implements ExecStore {
   }
 
   async finish(lease: JobLease, actor: Actor, outcome: FinishOutcome): Promise<LeaseStatus> {
-    return this.tx(() => this.finishIn(lease, actor, outcome));
+    const fin = this.prepareFinish(lease, actor, outcome);
+    return this.tx(() => this.finishIn(lease, fin));
   }
 
   /**
@@ -318,27 +384,40 @@ export class SqliteStore implements ExecStore {
    * `claim`, kill switch included.
    */
   async finishAndClaim(lease: JobLease, actor: Actor, outcome: FinishOutcome, next: ClaimOptions): Promise<{ status: LeaseStatus; next: ClaimResult }> {
-    return this.tx(() => {
-      const status = this.finishIn(lease, actor, outcome);
-      return { status, next: this.claimIn(actor, next) };
-    });
+    const fin = this.prepareFinish(lease, actor, outcome);
+    const tpl = this.claimTemplate(actor, next.leaseSec);
+    // The finish first, then the claim (in that order: the claim may take the slot it frees).
+    const out = await this.tx(() => ({ status: this.finishIn(lease, fin), rows: this.claimIn(actor, next, tpl) }));
+    return { status: out.status, next: claimed(out.rows) };
   }
 
-  private finishIn(lease: JobLease, actor: Actor, outcome: FinishOutcome): LeaseStatus {
+  private prepareFinish(lease: JobLease, actor: Actor, outcome: FinishOutcome): PreparedFinish {
+    const ev = finishEvent(lease.jobId, hole('attempt') as unknown as number, outcome);
+    const f = eventFragments(ev, actor);
+    return {
+      outcome,
+      result: outcome.result === undefined ? null : JSON.stringify(outcome.result),
+      type: ev.type,
+      cuts: cutAtHoles(f.pre, ['attempt']),
+      post: f.post,
+    };
+  }
+
+  private finishIn(lease: JobLease, fin: PreparedFinish): LeaseStatus {
     const r = this.row(lease.jobId);
     if (!r || r.lease_id !== lease.leaseId) return 'lost';
-    if (r.state === outcome.state) return 'ok';
+    if (r.state === fin.outcome.state) return 'ok';
     if (r.state === 'cancelled') return 'cancelled';
     if (r.state !== 'running') return 'lost';
-    const result = outcome.result === undefined ? null : JSON.stringify(outcome.result);
     this.stmt('UPDATE jobs SET state = ?, result = ?, error = ?, lease_expires_ms = NULL, updated_at = ? WHERE id = ?').run(
-      outcome.state,
-      result,
-      outcome.error ?? null,
+      fin.outcome.state,
+      fin.result,
+      fin.outcome.error ?? null,
       this.nowIso(),
       r.id,
     );
-    this.appendIn([finishEvent(r.id, Number(r.attempts), outcome)], actor);
+    const c = fin.cuts;
+    this.sealIn([{ type: fin.type, jobId: r.id, pre: `${c[0]}${canonicalJson(Number(r.attempts))}${c[1]}`, post: fin.post }]);
     return 'ok';
   }
 
