@@ -347,6 +347,36 @@ const cases: Case[] = [
       await chainOk(stores[0]!);
     },
   ],
+  [
+    'a result, an error or a reason holding the text of a record’s hole reaches the record as it is',
+    async (open) => {
+      // Both stores fill holes (attempt, attempts, from) in fragments that also carry the caller's
+      // data: only the hole may be filled, never the same text inside the data.
+      const s = await open();
+      const tricky = (name: string) => `x${hole(name)}y ${holeText(name)} $& \\ "`;
+      const [done, failed, released, cancelled] = await s.enqueue([job(), job(), job(), job()], A);
+      const lease = async (id: string) => {
+        const c = await s.claim(A, { leaseSec: 30, types: TYPES });
+        const j = c.jobs[0]!;
+        expect(j.id).toBe(id);
+        return { jobId: j.id, leaseId: j.lease!.id };
+      };
+      const result = { note: tricky('attempt'), list: [hole('attempt'), holeText('attempt')] };
+      expect(await s.finish(await lease(done!.id), A, { state: 'completed', result })).toBe('ok');
+      expect(await s.finish(await lease(failed!.id), A, { state: 'failed', error: tricky('attempt') })).toBe('ok');
+      expect(await s.release(await lease(released!.id), A, tricky('attempts'))).toBe('ok');
+      expect((await s.cancel(cancelled!.id, A, tricky('from')))?.state).toBe('cancelled');
+      const last = async (id: string) => {
+        const recs = await s.jobEvents(id);
+        return JSON.parse(recs.at(-1)!.body) as { type: string; data: Record<string, unknown> };
+      };
+      expect(await last(done!.id)).toMatchObject({ type: 'complete', data: { attempt: 1, result } });
+      expect(await last(failed!.id)).toMatchObject({ type: 'fail', data: { attempt: 1, error: tricky('attempt') } });
+      expect(await last(released!.id)).toMatchObject({ type: 'requeue', data: { attempts: 0, reason: tricky('attempts') } });
+      expect(await last(cancelled!.id)).toMatchObject({ type: 'cancel', data: { from: 'queued', reason: tricky('from') } });
+      await chainOk(s);
+    },
+  ],
 ];
 
 describe.each(STORE_KINDS)('store conformance: %s', (kind) => {

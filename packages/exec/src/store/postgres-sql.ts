@@ -56,6 +56,16 @@ CREATE TABLE IF NOT EXISTS workers (
  * post) per event; this seals them in `ord` order after the locked head, inserts them and moves the
  * head. With no events, the head is not even locked.
  */
+/**
+ * `text` with the first occurrence of the hole `holeParam` replaced by `value`. Not replace(), which
+ * rewrites every occurrence: a fragment that carries a caller's data (a result, an error, a reason)
+ * may hold the hole's own text, and that must reach the record as it is. The hole comes first
+ * because it sits in a key that sorts before the caller's data (canonical JSON sorts keys), as on
+ * SQLite (cutAtHoles). For templates without a caller's data (claim, reap) replace() is exact.
+ */
+export const fillHole = (text: string, holeParam: string, value: string) =>
+  `overlay(${text} placing ${value} from strpos(${text}, ${holeParam}) for length(${holeParam}))`;
+
 export function withLedger(changed: string): string {
   return `WITH RECURSIVE ${changed},
   ev AS (SELECT row_number() OVER (ORDER BY ord) AS n, ev_type, job_id, pre, post FROM changed),
@@ -119,6 +129,6 @@ export const CLAIM_SQL = `${withLedger(`ks AS (SELECT coalesce((SELECT coalesce(
 export const FINISH_SQL = `${withLedger(`done AS (
          UPDATE jobs SET state = $3, result = $4, error = $5, lease_expires_ms = NULL, updated_at = ${NOW_ISO}
          WHERE id = $1 AND lease_id = $2 AND state = 'running' RETURNING id, attempts),
-       changed AS (SELECT 1 AS ord, $6::text AS ev_type, id AS job_id, replace($7::text, $9, attempts::text) AS pre, $8::text AS post FROM done)`)}
+       changed AS (SELECT 1 AS ord, $6::text AS ev_type, id AS job_id, ${fillHole('$7::text', '$9', 'attempts::text')} AS pre, $8::text AS post FROM done)`)}
        SELECT count(*)::int AS n FROM done`;
 export const QUEUE_SQL = { enqueue: ENQUEUE_SQL, claim: CLAIM_SQL, finish: FINISH_SQL };

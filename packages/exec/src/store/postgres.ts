@@ -23,6 +23,7 @@ import {
   ENQUEUE_SQL,
   eventArrays,
   FINISH_SQL,
+  fillHole,
   JS_EVENTS,
   MIGRATION_LOCK,
   NOW_ISO,
@@ -71,6 +72,14 @@ export function redactUrl(url: string): string {
 }
 
 type Row = Record<string, unknown>;
+
+/**
+ * Text for a plain `text` column: Postgres cannot store U+0000 in text, so a NUL in an error or a
+ * reason (a handler's message can hold one) is stored as U+FFFD there. The job's ledger record keeps
+ * the exact text (canonical JSON writes it as \u0000); without this the finish would fail and the
+ * job would stay running until its lease expired.
+ */
+const pgText = (s: string) => (s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s);
 
 export class PostgresStore implements ExecStore {
   readonly kind = 'postgres' as const;
@@ -231,7 +240,7 @@ export class PostgresStore implements ExecStore {
       lease.leaseId,
       outcome.state,
       outcome.result === undefined ? null : JSON.stringify(outcome.result),
-      outcome.error ?? null,
+      outcome.error ? pgText(outcome.error) : (outcome.error ?? null),
       ev.type,
       f.pre,
       f.post,
@@ -247,7 +256,7 @@ export class PostgresStore implements ExecStore {
          UPDATE jobs SET state = 'queued', attempts = greatest(attempts - 1, 0), lease_id = NULL, lease_owner = NULL, lease_host = NULL,
            lease_expires_ms = NULL, updated_at = ${NOW_ISO}
          WHERE id = $1 AND lease_id = $2 AND state = 'running' RETURNING id, attempts),
-       changed AS (SELECT 1 AS ord, 'requeue'::text AS ev_type, id AS job_id, replace($3::text, $5, attempts::text) AS pre, $4::text AS post FROM back)`)}
+       changed AS (SELECT 1 AS ord, 'requeue'::text AS ev_type, id AS job_id, ${fillHole('$3::text', '$5', 'attempts::text')} AS pre, $4::text AS post FROM back)`)}
        SELECT count(*)::int AS n FROM back`,
       [lease.jobId, lease.leaseId, f.pre, f.post, holeText('attempts')],
     );
@@ -262,9 +271,9 @@ export class PostgresStore implements ExecStore {
          UPDATE jobs j SET state = 'cancelled', lease_expires_ms = NULL, error = $2, updated_at = ${NOW_ISO}
          FROM old WHERE j.id = old.id AND old.state IN ('queued', 'running')
          RETURNING j.*, old.state AS from_state),
-       changed AS (SELECT 1 AS ord, 'cancel'::text AS ev_type, id AS job_id, replace($3::text, $5, to_json(from_state)::text) AS pre, $4::text AS post FROM cancelled)`)}
+       changed AS (SELECT 1 AS ord, 'cancel'::text AS ev_type, id AS job_id, ${fillHole('$3::text', '$5', 'to_json(from_state)::text')} AS pre, $4::text AS post FROM cancelled)`)}
        SELECT (SELECT row_to_json(c) FROM cancelled c) AS cancelled, (SELECT row_to_json(j) FROM jobs j WHERE j.id = $1) AS current`,
-      [jobId, reason, f.pre, f.post, holeText('from')],
+      [jobId, pgText(reason), f.pre, f.post, holeText('from')],
     );
     const row = (r?.cancelled ?? r?.current) as JobRow | null;
     return row ? jobFromRow(row) : null;
