@@ -180,7 +180,7 @@ function threadRawSqlite(w: ThreadJob & { target: { kind: 'sqlite' } }): void {
   db.close();
 }
 
-/** The Postgres store's own statements (QUEUE_SQL), with fixed parameters. */
+/** The Postgres store's own statements (QUEUE_SQL), with fixed parameters (record fragments holding the holes the statements fill, as the store's do). */
 async function threadRawPostgres(w: ThreadJob & { target: { kind: 'postgres' } }): Promise<void> {
   const c = new (pgModule().Client)({
     connectionString: w.target.url,
@@ -195,7 +195,18 @@ async function threadRawPostgres(w: ThreadJob & { target: { kind: 'postgres' } }
     const r = await c.query({
       name: 'claim',
       text: QUEUE_SQL.claim,
-      values: [['noop_task'], 1, 'raw', 'h', 60, '{"data":{"attempt":', '}', H('job_id'), H('attempt'), H('job_type')],
+      values: [
+        ['noop_task'],
+        1,
+        'raw',
+        'h',
+        60,
+        `{"data":{"attempt":${H('attempt')},"job_type":${H('job_type')}},"job_id":${H('job_id')}`,
+        '}',
+        H('job_id'),
+        H('attempt'),
+        H('job_type'),
+      ],
     });
     const jobs = r.rows[0]?.jobs as { id: string; lease_id: string }[];
     if (jobs.length === 0) {
@@ -206,7 +217,7 @@ async function threadRawPostgres(w: ThreadJob & { target: { kind: 'postgres' } }
       await c.query({
         name: 'finish',
         text: QUEUE_SQL.finish,
-        values: [j.id, j.lease_id, 'completed', null, null, 'complete', '{"data":{"attempt":', '}', H('attempt')],
+        values: [j.id, j.lease_id, 'completed', null, null, 'complete', `{"data":{"attempt":${H('attempt')}`, '}}', H('attempt')],
       });
       done++;
       parentPort?.postMessage('done');
