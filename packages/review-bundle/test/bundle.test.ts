@@ -47,6 +47,16 @@ function checkPackets(repo: Repo, b: Awaited<ReturnType<typeof bundle>>, cap: nu
   return rt;
 }
 
+/** A repository whose one change (a.txt: 1 line → 4,000 lines, 8 KB) is over a 4,096-byte cap. */
+function overCapRange(): { repo: Repo; since: string } {
+  const repo = Repo.create();
+  repo.write('a.txt', 'a\n');
+  const since = repo.commit();
+  repo.write('a.txt', 'b\n'.repeat(4000));
+  repo.commit();
+  return { repo, since };
+}
+
 describe('under the cap', () => {
   it('writes review_bundle.patch and artifact.json (size_cap_exceeded: false), and the patch applies', async () => {
     const repo = Repo.create();
@@ -350,11 +360,7 @@ describe('SIZE_CAP packets', () => {
   });
 
   it('a run in the same output directory replaces the previous bundle', async () => {
-    const repo = Repo.create();
-    repo.write('a.txt', 'a\n');
-    const since = repo.commit();
-    repo.write('a.txt', 'b\n'.repeat(4000));
-    repo.commit();
+    const { repo, since } = overCapRange();
     const out = join(testdir(), 'out');
     await bundle(repo, since, { outDir: out, sizeCap: 4096 });
     const small = await bundle(repo, since, { outDir: out });
@@ -363,11 +369,7 @@ describe('SIZE_CAP packets', () => {
   });
 
   it('a fallback that cannot be completed exits non-zero and claims nothing', async () => {
-    const repo = Repo.create();
-    repo.write('a.txt', 'a\n');
-    const since = repo.commit();
-    repo.write('a.txt', 'b\n'.repeat(4000));
-    repo.commit();
+    const { repo, since } = overCapRange();
     // review_packets is a file: the packets cannot be moved into place, after everything was built.
     const out = join(testdir(), 'out');
     await bundle(repo, since, { outDir: out, sizeCap: 4096 });
@@ -385,11 +387,7 @@ describe('SIZE_CAP packets', () => {
   });
 
   it('a packet that cannot be written while the diff streams fails the run, which leaves nothing behind', async () => {
-    const repo = Repo.create();
-    repo.write('a.txt', 'a\n');
-    const since = repo.commit();
-    repo.write('a.txt', 'b\n'.repeat(4000));
-    repo.commit();
+    const { repo, since } = overCapRange();
     // An output directory so deep that the packet folder can be made but not a file in it: the
     // staging folder adds 30 bytes, "/final/review_packets/T" 23, "/packet_001.txt" 15, and a path
     // must stay under 4,096 bytes (PATH_MAX).
