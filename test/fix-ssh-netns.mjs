@@ -10,7 +10,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -49,8 +49,8 @@ symlinkSync('/lib/systemd/system/ssh.service', join(root, 'etc/systemd/system/mu
 if (scenario === 'socket') symlinkSync('/lib/systemd/system/ssh.socket', join(root, 'etc/systemd/system/sockets.target.wants/ssh.socket'));
 
 // Only systemctl, tailscale and the sshd wrapper come from the stubs; ss and ip are real.
+// Removed in the finally below, whatever happened.
 const bin = mkdtempSync(join(tmpdir(), 'openclaw-netns-bin-'));
-for (const name of ['systemctl', 'tailscale', 'sshd']) symlinkSync(join(stubs, name), join(bin, name));
 const env = {
   ...process.env,
   PATH: `${bin}:${process.env.PATH}`,
@@ -88,6 +88,7 @@ function treeHash(dir) {
 
 const out = {};
 try {
+  for (const name of ['systemctl', 'tailscale', 'sshd']) symlinkSync(join(stubs, name), join(bin, name));
   const started = systemctl('start', scenario === 'socket' ? 'ssh.socket' : 'ssh.service');
   if (started.status !== 0) throw new Error(`could not start: ${started.stderr}`);
   out.ssBefore = ss();
@@ -105,5 +106,6 @@ try {
 } finally {
   systemctl('stop', 'ssh.service');
   systemctl('stop', 'ssh.socket');
+  rmSync(bin, { recursive: true, force: true });
 }
 process.stdout.write(`${JSON.stringify(out)}\n`);

@@ -18,12 +18,22 @@ const DEBIAN = join(import.meta.dirname, 'fixtures/debian-bookworm');
 export const TAILNET_IP = '100.101.102.103';
 
 let keys: string | undefined;
+// Registered when the test file loads this module: an afterAll called from inside a running test
+// (where hostKeys() is first called) did not run, and every file left its keys in /tmp.
+afterAll(() => {
+  if (keys) rmSync(keys, { recursive: true, force: true });
+  keys = undefined;
+});
 /** Host keys, made once per test file (ssh-keygen is real). */
 function hostKeys(): string {
   if (keys) return keys;
   const dir = mkdtempSync(join(tmpdir(), 'openclaw-hostkeys-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'test-host', '-f', join(dir, 'ssh_host_ed25519_key')]);
+  try {
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'test-host', '-f', join(dir, 'ssh_host_ed25519_key')]);
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   keys = dir;
   return dir;
 }

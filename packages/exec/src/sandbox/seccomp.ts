@@ -14,7 +14,7 @@
  * elsewhere `seccompProgram()` returns null and attest reports the filter as not installed.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -139,28 +139,66 @@ export function seccompSha256(program: Buffer | null = seccompProgram()): string
   return program ? createHash('sha256').update(program).digest('hex') : null;
 }
 
-let programFile: string | null | undefined;
+/** The filter, open on an unlinked file: nothing of it is left on disk, and each launch reopens it. */
+let held: { program: Buffer; fd: number; dev: bigint; ino: bigint } | null | undefined;
+
+export interface SeccompFdOptions {
+  /** The directory of this process's fds (default /proc/self/fd; a test points it elsewhere to take the fallback). */
+  procFds?: string;
+}
 
 /**
- * A fresh read fd on the filter for one bwrap (bwrap reads the fd to its end, so fds are not shared
- * between launches); null when there is no filter for this architecture.
+ * A fresh read fd on the filter for one bwrap, at offset 0 (bwrap reads the fd to its end, so fds
+ * are not shared between launches); null when there is no filter for this architecture.
+ *
+ * The filter is written once per process into a private directory, opened, and the file and the
+ * directory removed at once; the process keeps that fd. Opening `/proc/self/fd/N` of an unlinked
+ * file gives a new open file description with its own offset, so each launch gets its own fd on the
+ * same bytes. Where that does not work (no /proc), each launch writes and unlinks a copy of its own.
+ * A failure to provide the filter throws: the launch does not go ahead without it.
  */
-export function openSeccompFd(): number | null {
-  if (programFile === undefined) {
+export function openSeccompFd(opts: SeccompFdOptions = {}): number | null {
+  if (held === undefined) {
     const program = seccompProgram();
-    if (!program) programFile = null;
+    if (!program) held = null;
     else {
-      const dir = mkdtempSync(join(tmpdir(), 'openclaw-seccomp-'));
-      programFile = join(dir, 'filter.bpf');
-      writeFileSync(programFile, program, { mode: 0o400 });
+      const fd = openUnlinkedCopy(program);
+      const st = fstatSync(fd, { bigint: true });
+      held = { program, fd, dev: st.dev, ino: st.ino };
     }
   }
-  if (programFile === null) return null;
+  if (held === null) return null;
+  let fd: number | undefined;
   try {
-    return openSync(programFile, 'r');
+    fd = openSync(join(opts.procFds ?? '/proc/self/fd', String(held.fd)), 'r');
+    const st = fstatSync(fd, { bigint: true });
+    // The same inode, not whatever file may have taken over the fd number.
+    if (st.dev === held.dev && st.ino === held.ino) return fd;
   } catch {
-    // Removed by a tmp cleaner: write it again.
-    programFile = undefined;
-    return openSeccompFd();
+    // No /proc here: a copy of its own, below.
   }
+  if (fd !== undefined) closeSync(fd);
+  return openUnlinkedCopy(held.program);
+}
+
+/** Writes `program` into a new private directory under os.tmpdir(), opens it read-only, and removes both. */
+function openUnlinkedCopy(program: Buffer): number {
+  const dir = mkdtempSync(join(tmpdir(), 'openclaw-seccomp-'));
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  let fd: number;
+  try {
+    const file = join(dir, 'filter.bpf');
+    writeFileSync(file, program, { mode: 0o400 });
+    fd = openSync(file, 'r');
+  } catch (e) {
+    remove();
+    throw e;
+  }
+  try {
+    remove();
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
+  return fd;
 }
