@@ -76,7 +76,7 @@ describe.skipIf(!program)('openSeccompFd (skipped where there is no filter: not 
 
 const bwrap = detectSandbox('bwrap', DEFAULT_POLICY_PATH);
 
-describe.skipIf(!program || !bwrap.available)('the filter in real bwrap', () => {
+describe.skipIf(!program || !bwrap.available)('the filter in real bwrap (skipped without x86_64 or bubblewrap)', () => {
   it('is loaded by every launch of one process', async () => {
     const work = testdir();
     writeFileSync(join(work, 'marker'), '');
