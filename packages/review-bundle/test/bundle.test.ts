@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { testdir } from '../../../test/support/tmp.js';
@@ -399,6 +399,43 @@ describe('SIZE_CAP packets', () => {
     expect(err).toBeInstanceOf(Error);
     expect(err.message).toMatch(/^could not write packet 1: ENAMETOOLONG/);
     expect(readdirSync(out)).toEqual([]);
+  });
+});
+
+describe("git diff's output", () => {
+  it('a git diff that fails part-way fails the run with its message, and leaves nothing behind', async () => {
+    const repo = Repo.create();
+    for (const f of ['a', 'b', 'c']) repo.write(`${f}.txt`, `${f}\n`.repeat(2000));
+    const since = repo.commit();
+    for (const f of ['a', 'b', 'c']) repo.write(`${f}.txt`, `${f}${f}\n`.repeat(2000));
+    repo.commit();
+    // The last file's new blob is unreadable: git prints the first files' diff, then dies.
+    const blob = git(repo.dir, ['rev-parse', 'HEAD:c.txt']).trim();
+    const object = join(repo.dir, '.git/objects', blob.slice(0, 2), blob.slice(2));
+    chmodSync(object, 0o644);
+    writeFileSync(object, 'not a zlib stream');
+    const out = join(testdir(), 'out');
+    const err = await buildReviewBundle({ repo: repo.dir, since, outDir: out, sizeCap: 4096, stamp: 'T' }).catch((e) => e);
+    expect(err).toMatchObject({ code: 'git_failed', exitCode: 1 });
+    expect(err.reason).toMatch(/^git diff [0-9a-f]{12}\.\.[0-9a-f]{12} failed: (error|fatal): /);
+    expect(readdirSync(out)).toEqual([]);
+  });
+
+  it('is the same whether or not stdbuf is there to enlarge its writes', async () => {
+    const { repo, since } = overCapRange();
+    const withStdbuf = await bundle(repo, since, { sizeCap: 4096 });
+    // A PATH with git alone on it (stdbuf is looked up on PATH).
+    const bin = testdir();
+    const gitPath = spawnSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).stdout.trim();
+    symlinkSync(gitPath, join(bin, 'git'));
+    const saved = process.env.PATH;
+    process.env.PATH = bin;
+    try {
+      const without = await bundle(repo, since, { sizeCap: 4096 });
+      expect(snapshotDir(without.out)).toEqual(snapshotDir(withStdbuf.out));
+    } finally {
+      process.env.PATH = saved;
+    }
   });
 });
 
