@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { testdir } from '../../../test/support/tmp.js';
 import { type BuildOptions, buildReviewBundle, EMPTY_TREE } from '../src/index.js';
@@ -357,6 +357,24 @@ describe('SIZE_CAP packets', () => {
       expect(Object.keys(inArchive).sort()).toEqual(expected.sort());
       for (const k of expected) expect(inArchive[k]?.equals(published[k] as Buffer), k).toBe(true);
     }
+  });
+
+  it('packets that compress to more than a compressor chunk are archived whole', async () => {
+    // 1 MB packets of random bytes as hex: deflate gets them to about half, past its 128 KB chunk.
+    const repo = Repo.create();
+    repo.write('a.txt', 'a\n');
+    const since = repo.commit();
+    for (const f of ['r1.txt', 'r2.txt', 'r3.txt']) {
+      repo.write(f, Array.from({ length: 8000 }, () => randomBytes(56).toString('hex')).join('\n'));
+    }
+    repo.commit();
+    const b = await bundle(repo, since, { sizeCap: 1024 * 1024 });
+    expect(b.packets.length).toBeGreaterThanOrEqual(3);
+    checkPackets(repo, b, 1024 * 1024);
+    const unpacked = testdir();
+    spawnTar(['-xzf', join(b.out, 'ORB_REVIEW_PACKETS.tar.gz'), '-C', unpacked]);
+    const dir = b.artifact.review_packets_dir as string;
+    for (const p of b.packets) expect(readFileSync(join(unpacked, dir, basename(p))).equals(readFileSync(p)), p).toBe(true);
   });
 
   it('a run in the same output directory replaces the previous bundle', async () => {

@@ -17,8 +17,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readSync, unlinkSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
-/** Bytes read at a time. */
-const CHUNK = Number(process.env.EXP_CHUNK) || 128 * 1024;
+/** Bytes read at a time (below glibc's mmap threshold: a chunk buffer is not a fresh mapping). */
+const CHUNK = 64 * 1024;
 /** A read shorter than this is copied out, so a chunk buffer is not held for a few bytes. */
 const SHORT_READ = 16 * 1024;
 /** How long the reader waits, once it has caught up with git, before it looks again. */
@@ -49,7 +49,7 @@ export function spawnSpooled(args: string[], env: NodeJS.ProcessEnv, file: strin
   let child: ChildProcess;
   try {
     input = openSync(file, 'r');
-    const buffered = process.env.EXP_NOSB ? undefined : stdbuf(env);
+    const buffered = stdbuf(env);
     const [cmd, argv] = buffered ? [buffered, ['-o256K', 'git', ...args]] : ['git', args];
     child = spawn(cmd, argv, { env, stdio: ['ignore', out, 'pipe'] });
   } catch (e) {
