@@ -9,7 +9,7 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ExitCode, OpenclawError, usageError } from '@openclaw/policy';
+import { ExitCode, OpenclawError, usageError } from '@openclaw/policy/errors';
 import { DiffFormatError, DiffParser } from '../diff/parse.js';
 import { DIFF_CONFIG, EMPTY_TREE, firstLine, gitEnv, gitTextLater, resolveRange } from '../git/run.js';
 import { spawnSpooled } from '../git/spool.js';
