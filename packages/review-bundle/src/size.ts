@@ -1,4 +1,4 @@
-import { usageError } from '@openclaw/policy';
+import { usageError } from '@openclaw/policy/errors';
 
 /** `--size-cap` values: plain bytes, or kb/mb (1 kb = 1024 bytes), case-insensitive. */
 export function parseSize(text: string): number {

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { testdir } from '../../../test/support/tmp.js';
 import { type BuildOptions, buildReviewBundle, EMPTY_TREE } from '../src/index.js';
@@ -359,6 +359,24 @@ describe('SIZE_CAP packets', () => {
     }
   });
 
+  it('packets that compress to more than a compressor chunk are archived whole', async () => {
+    // 1 MB packets of random bytes as hex: deflate gets them to about half, past its 128 KB chunk.
+    const repo = Repo.create();
+    repo.write('a.txt', 'a\n');
+    const since = repo.commit();
+    for (const f of ['r1.txt', 'r2.txt', 'r3.txt']) {
+      repo.write(f, Array.from({ length: 8000 }, () => randomBytes(56).toString('hex')).join('\n'));
+    }
+    repo.commit();
+    const b = await bundle(repo, since, { sizeCap: 1024 * 1024 });
+    expect(b.packets.length).toBeGreaterThanOrEqual(3);
+    checkPackets(repo, b, 1024 * 1024);
+    const unpacked = testdir();
+    spawnTar(['-xzf', join(b.out, 'ORB_REVIEW_PACKETS.tar.gz'), '-C', unpacked]);
+    const dir = b.artifact.review_packets_dir as string;
+    for (const p of b.packets) expect(readFileSync(join(unpacked, dir, basename(p))).equals(readFileSync(p)), p).toBe(true);
+  });
+
   it('a run in the same output directory replaces the previous bundle', async () => {
     const { repo, since } = overCapRange();
     const out = join(testdir(), 'out');
@@ -399,6 +417,43 @@ describe('SIZE_CAP packets', () => {
     expect(err).toBeInstanceOf(Error);
     expect(err.message).toMatch(/^could not write packet 1: ENAMETOOLONG/);
     expect(readdirSync(out)).toEqual([]);
+  });
+});
+
+describe("git diff's output", () => {
+  it('a git diff that fails part-way fails the run with its message, and leaves nothing behind', async () => {
+    const repo = Repo.create();
+    for (const f of ['a', 'b', 'c']) repo.write(`${f}.txt`, `${f}\n`.repeat(2000));
+    const since = repo.commit();
+    for (const f of ['a', 'b', 'c']) repo.write(`${f}.txt`, `${f}${f}\n`.repeat(2000));
+    repo.commit();
+    // The last file's new blob is unreadable: git prints the first files' diff, then dies.
+    const blob = git(repo.dir, ['rev-parse', 'HEAD:c.txt']).trim();
+    const object = join(repo.dir, '.git/objects', blob.slice(0, 2), blob.slice(2));
+    chmodSync(object, 0o644);
+    writeFileSync(object, 'not a zlib stream');
+    const out = join(testdir(), 'out');
+    const err = await buildReviewBundle({ repo: repo.dir, since, outDir: out, sizeCap: 4096, stamp: 'T' }).catch((e) => e);
+    expect(err).toMatchObject({ code: 'git_failed', exitCode: 1 });
+    expect(err.reason).toMatch(/^git diff [0-9a-f]{12}\.\.[0-9a-f]{12} failed: (error|fatal): /);
+    expect(readdirSync(out)).toEqual([]);
+  });
+
+  it('is the same whether or not stdbuf is there to enlarge its writes', async () => {
+    const { repo, since } = overCapRange();
+    const withStdbuf = await bundle(repo, since, { sizeCap: 4096 });
+    // A PATH with git alone on it (stdbuf is looked up on PATH).
+    const bin = testdir();
+    const gitPath = spawnSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).stdout.trim();
+    symlinkSync(gitPath, join(bin, 'git'));
+    const saved = process.env.PATH;
+    process.env.PATH = bin;
+    try {
+      const without = await bundle(repo, since, { sizeCap: 4096 });
+      expect(snapshotDir(without.out)).toEqual(snapshotDir(withStdbuf.out));
+    } finally {
+      process.env.PATH = saved;
+    }
   });
 });
 

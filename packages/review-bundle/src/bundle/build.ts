@@ -7,12 +7,12 @@
  * output directory and moved into place only when complete, `artifact.json` last: a run that fails
  * part-way leaves no artifact.json, so it claims nothing.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ExitCode, OpenclawError, usageError } from '@openclaw/policy';
+import { ExitCode, OpenclawError, usageError } from '@openclaw/policy/errors';
 import { DiffFormatError, DiffParser } from '../diff/parse.js';
 import { DIFF_CONFIG, EMPTY_TREE, firstLine, gitEnv, gitTextLater, resolveRange } from '../git/run.js';
+import { spawnSpooled } from '../git/spool.js';
 import { BundleAssembler, BundleTap, JsonlSpool, spoolPaths } from './assemble.js';
 import { preloadBuiltins } from './builtins.js';
 import { ExcludeMatcher } from './exclude.js';
@@ -125,7 +125,7 @@ async function build(opts: BuildOptions, writer: PacketWriter): Promise<BuildRes
     const ready = toTime.then((t) => {
       writer.mtime = t;
     });
-    const diffBytes = await streamDiff(repo, since, to, assembler, writer, ready, (diffBytes, done) =>
+    const diffBytes = await streamDiff(repo, since, to, assembler, writer, ready, join(staging, 'diff.spool'), (diffBytes, done) =>
       opts.onProgress?.({ diffBytes, files: assembler.stats.files, packets: store.count, done }),
     );
     store.finish();
@@ -192,6 +192,8 @@ async function streamDiff(
   writer: PacketWriter,
   /** Must be settled before the first line is read. */
   ready: Promise<void>,
+  /** Where git's output is spooled (see spawnSpooled). */
+  spoolFile: string,
   progress: (bytes: number, done: boolean) => void,
 ): Promise<number> {
   const args = [
@@ -214,17 +216,13 @@ async function streamDiff(
     to,
     '--',
   ];
-  const child = spawn('git', args, { env: gitEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const { child, chunks, exited } = spawnSpooled(args, gitEnv(), spoolFile);
   // What the end of the run needs loads while git starts on the diff.
   setImmediate(preloadBuiltins);
   let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (d: string) => {
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (d: string) => {
     if (stderr.length < 64 * 1024) stderr += d;
-  });
-  const exited = new Promise<number>((res, rej) => {
-    child.on('error', rej);
-    child.on('close', (code) => res(code ?? 1));
   });
   // Secrets are looked for line by line only in runs where one could be: the parser asks the
   // prefilter once per chunk for the lines inside it, and once for each line it reads on its own
@@ -232,17 +230,12 @@ async function streamDiff(
   const parser = new DiffParser(sink, mayContainSecret);
   let bytes = 0;
   let last = 0;
-  let started = false;
   try {
-    for await (const chunk of child.stdout) {
-      // Awaited here, not before the loop: a child's stdout nobody reads yet is discarded when it exits.
-      if (!started) {
-        started = true;
-        await ready;
-      }
-      bytes += (chunk as Buffer).length;
-      parser.push(chunk as Buffer);
-      // Full packets are written on the packet writer's thread; wait when too many are in flight.
+    await ready;
+    for await (const chunk of chunks) {
+      bytes += chunk.length;
+      parser.push(chunk);
+      // Full packets are compressed on libuv's pool; wait when too many are in flight.
       if (writer.full) await writer.drain();
       const now = Date.now();
       if (now - last > 200) {
@@ -250,7 +243,6 @@ async function streamDiff(
         progress(bytes, false);
       }
     }
-    await ready;
     parser.end();
   } catch (e) {
     child.kill('SIGKILL');

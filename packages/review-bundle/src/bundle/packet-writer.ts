@@ -1,12 +1,19 @@
 /**
  * Writes each packet as soon as it is full, while the diff still streams: its file and its sha256
- * at once, and its tar entry (header, then content) into one gzip stream, compressed on libuv's
- * thread pool, whose output is appended to a spool: the archive's body, compressed by a single
- * compressor (no set-up per packet; zlib computes the CRC-32 as it reads). No thread of our own:
- * on 2 cores a worker thread cost more CPU than it took off the main thread (its boot alone is some
- * 80-100 ms of CPU, and every packet handed over woke it). A packet's buffer is reused once the
- * compressor has read it; a window of packets in flight bounds memory to a few caps: the reader
- * waits on `drain()` when the window is full.
+ * at once, and its tar entry (the previous entry's padding, its header, its bytes) compressed as a
+ * piece of its own on libuv's thread pool. COMPRESSORS compressors take the packets in turn, each
+ * ending every piece with a full flush, which makes the piece independent of what that compressor
+ * read before (see tar.ts: such pieces concatenate into one deflate stream). So several pieces
+ * compress at once and none waits for this thread to come back to the event loop between packets
+ * (through one compressor the pool sat idle whenever this thread was busy); the pieces are appended
+ * to the archive's spool in packet order as they finish. The compressors live for the whole run: a
+ * fresh one per packet cost some 0.4 ms of this thread's time to set up and start. No thread of our own: on 2 cores a worker thread cost more
+ * CPU than it took off the main thread (its boot alone is some 80-100 ms of CPU). A packet's buffer
+ * is reused once its piece is compressed; a window of packets in flight bounds memory to a few
+ * caps: the reader waits on `drain()` when the window is full.
+ *
+ * Each packet buffer from take() has TAR_ROOM bytes in front of the packet, where its tar header
+ * and the previous entry's padding are put, so a piece is compressed from one buffer, uncopied.
  *
  * Packet files are named for up to 999 packets (`packet_001.txt`); a bundle with more is renamed to
  * the wider width at the end, and its archive is then compressed again from the packet files (the
@@ -15,7 +22,7 @@
 
 import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Gzip } from 'node:zlib';
+import type { DeflateRaw, ZlibOptions } from 'node:zlib';
 import { crypto, zlib } from './builtins.js';
 import type { PacketSink } from './packets.js';
 import {
@@ -40,6 +47,10 @@ import {
 const WINDOW_BYTES = 4 * 1024 * 1024;
 const WINDOW_MIN = 8;
 const WINDOW_MAX = 64;
+/** Compressors (libuv's pool has 4 threads; each compressor holds some 300 KB). */
+const COMPRESSORS = 4;
+/** Room in front of a packet for its tar header and the padding of the entry before it. */
+const TAR_ROOM = 2 * TAR_BLOCK;
 const MIN_WIDTH = 3;
 
 export interface WrittenPacket {
@@ -50,20 +61,35 @@ export interface WrittenPacket {
 
 export const packetName = (index: number, width: number) => `packet_${String(index).padStart(width, '0')}.txt`;
 
+interface Job {
+  index: number;
+  /** The piece's uncompressed bytes: padding, tar header, packet (a view of `buffer`). */
+  input: Buffer;
+  /** The packet buffer as take() gave it, for reuse. */
+  buffer: Buffer;
+  started: boolean;
+  deflated?: Buffer;
+}
+
 export class PacketWriter implements PacketSink {
   readonly written: WrittenPacket[] = [];
-  private gzip: Gzip | undefined;
   private spoolFd = -1;
   /** Bytes of the spool written so far. */
   private spoolAt = 0;
   private posted = 0;
-  /** Packets the compressor has read (it reads them in order). */
+  /** Packets whose piece is in the spool (they go in in order). */
   private completed = 0;
-  /** The buffers of the packets in flight, in order. */
-  private readonly inFlight: Buffer[] = [];
+  /** The packets in flight, in order: compressing, waiting to, or compressed ahead of an earlier one. */
+  private readonly inFlight: Job[] = [];
+  /** Packet i goes to compressors[(i - 1) % COMPRESSORS], one piece at a time. */
+  private readonly compressors: DeflateRaw[] = [];
+  private readonly busy: boolean[] = [];
   private failure: Error | undefined;
   private waiter: { below: number; resolve: () => void; reject: (e: Error) => void } | undefined;
-  private spoolLength = -1;
+  /** CRC-32 and length of the uncompressed bytes of the pieces in the spool. */
+  private bodyCrc = 0;
+  private bodyLength = 0;
+  private ended = false;
   /** Packet buffers done with, for the next packets. */
   private readonly free: Buffer[] = [];
   private prevBytes = 0;
@@ -87,18 +113,18 @@ export class PacketWriter implements PacketSink {
   /** The entries' mtime in the archive (TO's commit time); set before the first packet. */
   mtime = 0;
 
-  /** A packet buffer of `size` bytes (one done with, when there is one). */
+  /** A packet buffer of `size` bytes (one done with, when there is one), with TAR_ROOM in front. */
   take(size: number): Buffer {
     if (this.posted === 0) this.window = Math.min(WINDOW_MAX, Math.max(WINDOW_MIN, Math.floor(WINDOW_BYTES / size)));
     const b = this.free.pop();
-    return b && b.length === size ? b : Buffer.allocUnsafeSlow(size);
+    return b && b.length === size ? b : Buffer.allocUnsafeSlow(TAR_ROOM + size).subarray(TAR_ROOM);
   }
 
   /** Starts writing packet `index`; `data` must be a view of a buffer from take(). */
   packet(index: number, data: Buffer): void {
     if (this.failure) throw this.failure;
     if (index !== this.posted + 1) throw new Error(`internal error: packet ${index} came out of order`);
-    const gzip = this.start();
+    this.start();
     const name = packetName(index, MIN_WIDTH);
     let sha256: string;
     try {
@@ -119,14 +145,20 @@ export class PacketWriter implements PacketSink {
     }
     this.posted++;
     this.written.push({ name, bytes: data.length, sha256 });
-    this.inFlight.push(Buffer.from(data.buffer, 0, data.buffer.byteLength));
-    // The tar header of this packet carries the padding of the previous entry in front of it.
-    gzip.write(Buffer.concat([tarPadding(this.prevBytes), tarHeader(`${this.dirRel}/${name}`, data.length, false, this.mtime)]));
+    // The piece: this packet's tar header, with the padding of the previous entry in front of it.
+    const front = tarPaddingLength(this.prevBytes) + TAR_BLOCK;
+    if (data.byteOffset < front) throw new Error(`internal error: packet ${index} has no room for its tar header`);
+    const input = Buffer.from(data.buffer, data.byteOffset - front, front + data.length);
+    input.fill(0, 0, front - TAR_BLOCK);
+    input.set(tarHeader(`${this.dirRel}/${name}`, data.length, false, this.mtime), front - TAR_BLOCK);
     this.prevBytes = data.length;
-    gzip.write(data, (e) => {
-      if (e) this.fail(new Error(`could not compress packet ${index}: ${e.message}`));
-      else this.done();
-    });
+    this.inFlight.push({ index, input, buffer: this.bufferOf(data), started: false });
+    this.startPieces();
+  }
+
+  /** The whole buffer take() gave out, of which `data` is a view. */
+  private bufferOf(data: Buffer): Buffer {
+    return Buffer.from(data.buffer, TAR_ROOM, data.buffer.byteLength - TAR_ROOM);
   }
 
   /** True when the reader should wait for `drain()` before reading on. */
@@ -146,16 +178,10 @@ export class PacketWriter implements PacketSink {
   /** Waits for every packet; returns them, renamed to the final width when there are over 999. */
   async finish(): Promise<WrittenPacket[]> {
     await this.drain(0);
-    const gzip = this.gzip;
-    if (gzip) {
-      // The end of the tar archive closes the stream.
-      const tail = Buffer.concat([tarPadding(this.prevBytes), TAR_END]);
-      this.spoolLength = await new Promise<number>((resolve, reject) => {
-        this.waiter = { below: Number.POSITIVE_INFINITY, resolve: () => {}, reject };
-        gzip.on('end', () => resolve(this.spoolAt));
-        gzip.end(tail);
-      });
-      this.waiter = undefined;
+    if (this.spoolFd !== -1) {
+      // The end of the tar archive ends the deflate stream.
+      this.append(deflatePiece([tarPadding(this.prevBytes), TAR_END], true));
+      this.ended = true;
     }
     const width = Math.max(MIN_WIDTH, String(this.written.length).length);
     if (width !== MIN_WIDTH) {
@@ -168,17 +194,17 @@ export class PacketWriter implements PacketSink {
     return this.written;
   }
 
-  /** Stops the compressor (nothing is written after this). */
+  /** Stops the compressors and closes the spool (nothing is written after this). */
   async settle(): Promise<void> {
-    this.gzip?.destroy();
-    this.gzip = undefined;
+    this.failure ??= new Error('the packet writer was closed');
+    for (const c of this.compressors) c.destroy();
     if (this.spoolFd !== -1) closeSync(this.spoolFd);
     this.spoolFd = -1;
   }
 
   /**
    * Writes the archive: `head` (README and HOW_TO_PASTE.txt entries, already a piece), then every
-   * packet with its tar header and the end of the archive — the streamed body from the spool, or,
+   * packet with its tar header and the end of the archive — the streamed pieces from the spool, or,
    * with over 999 packets (their names changed), compressed again from the packet files. Returns
    * its sha256, computed while writing, from the bytes written.
    */
@@ -197,21 +223,10 @@ export class PacketWriter implements PacketSink {
       let length = head.length;
       const width = Math.max(MIN_WIDTH, String(this.written.length).length);
       for (const p of this.written) order.next(`${this.dirRel}/${p.name}`);
-      if (this.spoolLength >= 0 && width === MIN_WIDTH) {
-        // The spool is one gzip member: its deflate body goes in as it is; its trailer has the
-        // CRC-32 of what went in, and the length is counted here (the trailer's is modulo 2^32).
-        const trailer = Buffer.alloc(8);
-        if (this.spoolLength < GZIP_HEADER.length + trailer.length || readSync(this.spoolFd, trailer, 0, 8, this.spoolLength - 8) !== 8) {
-          throw new Error('internal error: the archive spool is short');
-        }
-        this.copySpool(put, GZIP_HEADER.length, this.spoolLength - GZIP_HEADER.length - trailer.length);
-        // Each packet's entry is its header, its bytes and their padding (the spool has them all:
-        // counted here, not built again).
-        let bodyLength = TAR_END.length;
-        for (const p of this.written) bodyLength += TAR_BLOCK + p.bytes + tarPaddingLength(p.bytes);
-        if (trailer.readUInt32LE(4) !== bodyLength % 2 ** 32) throw new Error('internal error: the archive spool does not hold every packet');
-        crc = crc32Combine(crc, trailer.readUInt32LE(0), bodyLength);
-        length += bodyLength;
+      if (this.ended && width === MIN_WIDTH) {
+        this.copySpool(put, this.spoolAt);
+        crc = crc32Combine(crc, this.bodyCrc, this.bodyLength);
+        length += this.bodyLength;
       } else {
         let prevBytes = 0;
         for (const p of this.written) {
@@ -234,50 +249,96 @@ export class PacketWriter implements PacketSink {
     return hash.digest('hex');
   }
 
-  /** Passes `n` bytes of the spool from `at` to `put`, 1 MB at a time. */
-  private copySpool(put: (b: Buffer) => void, at: number, n: number): void {
+  /** Passes the first `n` bytes of the spool to `put`, 1 MB at a time. */
+  private copySpool(put: (b: Buffer) => void, n: number): void {
     const chunk = Buffer.allocUnsafe(1024 * 1024);
-    let pos = at;
-    let left = n;
-    while (left > 0) {
-      const got = readSync(this.spoolFd, chunk, 0, Math.min(left, chunk.length), pos);
+    let pos = 0;
+    while (pos < n) {
+      const got = readSync(this.spoolFd, chunk, 0, Math.min(n - pos, chunk.length), pos);
       if (got <= 0) throw new Error('internal error: the archive spool is short');
       put(chunk.subarray(0, got));
       pos += got;
-      left -= got;
     }
   }
 
-  private start(): Gzip {
-    if (this.gzip) return this.gzip;
+  private start(): void {
+    if (this.spoolFd !== -1) return;
     if (!this.dir) throw new Error('internal error: packet written before its folder was set');
     mkdirSync(this.dir, { recursive: true });
     this.spoolFd = openSync(this.spoolFile, 'wx+', 0o600);
-    const fd = this.spoolFd;
-    const gzip = zlib().createGzip({ level: DEFLATE_LEVEL, chunkSize: 256 * 1024 });
-    gzip.on('data', (b: Buffer) => {
-      try {
-        let off = 0;
-        while (off < b.length) off += writeSync(fd, b, off, b.length - off, this.spoolAt + off);
-        this.spoolAt += b.length;
-      } catch (e) {
-        this.fail(new Error(`could not write the archive spool: ${(e as Error).message}`));
-        gzip.destroy();
-      }
-    });
-    gzip.on('error', (e) => this.fail(new Error(`could not compress the archive: ${e.message}`)));
-    this.gzip = gzip;
-    return gzip;
   }
 
-  private done(): void {
-    this.free.push(this.inFlight.shift() as Buffer);
-    this.completed++;
+  /** Starts each waiting piece whose compressor is free. */
+  private startPieces(): void {
+    for (const job of this.inFlight) {
+      if (job.started) continue;
+      const k = (job.index - 1) % COMPRESSORS;
+      if (this.busy[k]) continue;
+      job.started = true;
+      this.busy[k] = true;
+      const compressor = this.compressor(k);
+      compressor.write(job.input, (e) => {
+        this.busy[k] = false;
+        if (this.failure) return;
+        if (e) {
+          this.fail(new Error(`could not compress packet ${job.index}: ${e.message}`));
+          return;
+        }
+        // Paused (never a 'data' listener): everything the piece came to is buffered before the
+        // write's callback, and nothing else (this compressor's next piece is not written yet).
+        job.deflated = compressor.read() ?? Buffer.alloc(0);
+        this.startPieces();
+        this.collect();
+      });
+    }
+  }
+
+  private compressor(k: number): DeflateRaw {
+    let c = this.compressors[k];
+    if (!c) {
+      const { constants, createDeflateRaw } = zlib();
+      // No limit on what it holds unread: past the limit it would wait to be read before it went
+      // on, and it is read only once its piece is done (a piece bigger than a chunk needs room).
+      const options: ZlibOptions & { readableHighWaterMark: number } = {
+        level: DEFLATE_LEVEL,
+        flush: constants.Z_FULL_FLUSH,
+        chunkSize: 128 * 1024,
+        readableHighWaterMark: Number.MAX_SAFE_INTEGER,
+      };
+      c = createDeflateRaw(options);
+      c.on('error', (e) => this.fail(new Error(`could not compress the archive: ${e.message}`)));
+      this.compressors[k] = c;
+    }
+    return c;
+  }
+
+  /** Appends the compressed pieces at the front of the window to the spool, in order. */
+  private collect(): void {
+    while (this.inFlight.length && this.inFlight[0]?.deflated) {
+      const job = this.inFlight.shift() as Job;
+      try {
+        this.append({ deflated: job.deflated as Buffer, crc: zlib().crc32(job.input), length: job.input.length });
+      } catch (e) {
+        this.fail(new Error(`could not write the archive spool: ${(e as Error).message}`));
+        return;
+      }
+      this.free.push(job.buffer);
+      this.completed++;
+    }
     const w = this.waiter;
     if (w && this.posted - this.completed <= w.below) {
       this.waiter = undefined;
       w.resolve();
     }
+  }
+
+  private append(piece: Piece): void {
+    const b = piece.deflated;
+    let off = 0;
+    while (off < b.length) off += writeSync(this.spoolFd, b, off, b.length - off, this.spoolAt + off);
+    this.spoolAt += b.length;
+    this.bodyCrc = crc32Combine(this.bodyCrc, piece.crc, piece.length);
+    this.bodyLength += piece.length;
   }
 
   private fail(e: Error): Error {

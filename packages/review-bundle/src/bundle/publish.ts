@@ -5,7 +5,7 @@
  */
 import { closeSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { OpenclawError } from '@openclaw/policy';
+import { OpenclawError } from '@openclaw/policy/errors';
 import type { AssembleStats, BundleAssembler, BundleTap, CoverageEntry } from './assemble.js';
 import { crypto } from './builtins.js';
 import type { PacketWriter } from './packet-writer.js';

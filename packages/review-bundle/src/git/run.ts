@@ -4,7 +4,7 @@
  * the command line where user config could change the output format.
  */
 import { type SpawnSyncOptions, spawn, spawnSync } from 'node:child_process';
-import { ExitCode, OpenclawError } from '@openclaw/policy';
+import { ExitCode, OpenclawError } from '@openclaw/policy/errors';
 
 /** The empty tree: a valid `--since` for "everything up to TO". */
 export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';

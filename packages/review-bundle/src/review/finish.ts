@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ExitCode, OpenclawError } from '@openclaw/policy';
+import { ExitCode, OpenclawError } from '@openclaw/policy/errors';
 import { gitText, repoRoot, resolveRevision } from '../git/run.js';
 import { BASELINE_FILE, readBaseline, verdictPath, verdictsEndingAt } from './store.js';
 import { readVerdict, type Verdict } from './verdict.js';

@@ -7,7 +7,7 @@
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { OpenclawError } from '@openclaw/policy';
+import { OpenclawError } from '@openclaw/policy/errors';
 import { gitText, repoRoot, runGit } from '../git/run.js';
 
 const MARKER = '# openclaw pre-push gate';

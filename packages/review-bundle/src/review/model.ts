@@ -4,7 +4,7 @@
  * (OPENCLAW_MODEL_API_KEY, else OPENAI_API_KEY), goes only into the Authorization header and is
  * never printed. A reply that is not a verdict is an error, never an approval.
  */
-import { OpenclawError } from '@openclaw/policy';
+import { OpenclawError } from '@openclaw/policy/errors';
 import * as z from 'zod';
 import { Blocker } from './verdict.js';
 

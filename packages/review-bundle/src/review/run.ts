@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { OpenclawError, usageError } from '@openclaw/policy';
+import { OpenclawError, usageError } from '@openclaw/policy/errors';
 import { buildReviewBundle } from '../bundle/build.js';
 import { commonGitDir, EMPTY_TREE, repoRoot, resolveRevision } from '../git/run.js';
 import { endpointFromEnv, type ModelEndpoint, packetPrompt, reviewPacket } from './model.js';

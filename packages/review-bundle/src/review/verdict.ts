@@ -4,7 +4,7 @@
  * ships as configs/schemas/review-verdict.schema.json.
  */
 import { readFileSync } from 'node:fs';
-import { ExitCode, OpenclawError } from '@openclaw/policy';
+import { ExitCode, OpenclawError } from '@openclaw/policy/errors';
 import * as z from 'zod';
 
 const sha = z.string().regex(/^[0-9a-f]{40}$/, 'a full 40-character commit SHA');

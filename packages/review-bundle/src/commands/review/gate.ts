@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Flags } from '@oclif/core';
-import { ExitCode, usageError } from '@openclaw/policy';
 import { OpenclawCommand } from '@openclaw/policy/cli';
+import { ExitCode, usageError } from '@openclaw/policy/errors';
 import { checkPush, parsePrePushInput } from '../../review/gate.js';
 
 export default class ReviewGate extends OpenclawCommand {

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
-import { ExitCode } from '@openclaw/policy';
 import { OpenclawCommand } from '@openclaw/policy/cli';
+import { ExitCode } from '@openclaw/policy/errors';
 import { checkUpdateGate } from '../../review/update-gate.js';
 
 export default class UpdateCheckGate extends OpenclawCommand {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Args } from '@oclif/core';
-import { ExitCode, OpenclawError } from '@openclaw/policy';
 import { OpenclawCommand } from '@openclaw/policy/cli';
+import { ExitCode, OpenclawError } from '@openclaw/policy/errors';
 import { checkVerdict } from '../../../review/verdict.js';
 
 export default class ReviewVerdictValidate extends OpenclawCommand {
