@@ -11,6 +11,33 @@ const CONTEXT_LINES = 3;
 /** Bytes of diff a cut may look ahead for its trailing context before reading the old blob. */
 const LOOKAHEAD = 1024 * 1024;
 const QUEUE_START = 4096;
+/**
+ * Placed lines the queue keeps before it drops them (when they are also most of it). A cut hunk of
+ * a few thousand lines is then never compacted; a long one is, so the queue stays within about
+ * twice the lookahead's lines.
+ */
+const COMPACT_AFTER = 8192;
+
+interface QueueArrays {
+  src: Buffer[];
+  start: Int32Array;
+  end: Int32Array;
+  kind: Uint8Array;
+  oldAt: Int32Array;
+}
+
+function queueArrays(): QueueArrays {
+  return {
+    src: new Array<Buffer>(QUEUE_START).fill(EMPTY),
+    start: new Int32Array(QUEUE_START),
+    end: new Int32Array(QUEUE_START),
+    kind: new Uint8Array(QUEUE_START),
+    oldAt: new Int32Array(QUEUE_START),
+  };
+}
+
+/** Queues of finished splitters, for the next ones (one splitter runs at a time). */
+const SPARE: QueueArrays[] = [];
 
 /**
  * Cuts one hunk into pieces that each fit in a packet. Positions are hunk-local counts of old-side
@@ -56,10 +83,13 @@ export class HunkSplitter {
    * come from the old blob instead, so the queue stays bounded.
    */
   // Room for a packet's worth of typical lines and their lookahead; grown when that is not enough.
-  private qSrc: Buffer[] = new Array<Buffer>(QUEUE_START).fill(EMPTY);
-  private qStart = new Int32Array(QUEUE_START);
-  private qEnd = new Int32Array(QUEUE_START);
-  private qKind = new Uint8Array(QUEUE_START);
+  // The queue of the splitter before, when it was not grown (see release()): a cut hunk in every
+  // file of a large diff made them anew for each.
+  private readonly arrays = SPARE.pop() ?? queueArrays();
+  private qSrc: Buffer[] = this.arrays.src;
+  private qStart = this.arrays.start;
+  private qEnd = this.arrays.end;
+  private qKind = this.arrays.kind;
   /** Lines in the queue (placed or not): indexes [0, qLen). */
   private qLen = 0;
   private queueHead = 0;
@@ -67,7 +97,7 @@ export class HunkSplitter {
   /** Sequence number (lines added so far) of queue[0]. */
   private queueBase = 0;
   /** Sequence numbers of the queued old-side lines, in order; oldAt[0] is old-side line `oldBase`. */
-  private oldAt = new Int32Array(QUEUE_START);
+  private oldAt = this.arrays.oldAt;
   /** Entries in oldAt. */
   private oldLen = 0;
   private oldHead = 0;
@@ -140,6 +170,15 @@ export class HunkSplitter {
     // The last piece of a deletion (nothing dropped) removes the file.
     if (this.piece?.bodyCount) this.closePiece(this.file.isDeletion && !this.dropping);
     this.piece = undefined;
+    this.release();
+  }
+
+  /** Gives the queue to the next splitter, unless it grew (a rare hunk must not keep memory). */
+  private release(): void {
+    const a = this.arrays;
+    this.qSrc.fill(EMPTY, 0, this.qLen);
+    this.qLen = 0;
+    if (this.qSrc === a.src && this.oldAt === a.oldAt && SPARE.length < 2) SPARE.push(a);
   }
 
   private drain(final: boolean): void {
@@ -173,7 +212,7 @@ export class HunkSplitter {
   /** Placed lines stay while the open piece's body holds them; the rest go now and then. */
   private compactIfWorth(): void {
     const keep = this.piece ? Math.min(this.queueHead, this.piece.bodyFrom - this.queueBase) : this.queueHead;
-    if (keep > 1024 && keep * 2 > this.qLen) this.compact(keep);
+    if (keep > COMPACT_AFTER && keep * 2 > this.qLen) this.compact(keep);
   }
 
   /**
