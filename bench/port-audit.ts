@@ -6,7 +6,7 @@
  * interleaved runs, fresh OPENCLAW_HOME); target: well under a second.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { auditCapture } from '../packages/doctor/src/ports/audit.js';
@@ -86,6 +86,7 @@ if (!existsSync(join(import.meta.dirname, '..', 'packages/cli/dist/run.js'))) {
   console.log('openclaw doctor: not measured (the CLI is not built; run scripts/setup.sh)');
 } else {
   const home = mkdtempSync(join(tmpdir(), 'openclaw-bench-'));
+  process.on('exit', () => rmSync(home, { recursive: true, force: true }));
   const env = { ...process.env, OPENCLAW_HOME: home, NO_COLOR: '1' };
   const once = (cmd: string, args: string[]) => {
     const t = performance.now();

@@ -5,7 +5,7 @@
  * so that machine noise hits all three alike. Target: ≤ 2.5× node -e 0.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,7 @@ const bin = join(root, 'bin/openclaw');
 const runs = Number(process.env.BENCH_RUNS ?? 40);
 // A fresh OPENCLAW_HOME and cwd: no config, no approvals file — the state of a new install.
 const home = mkdtempSync(join(tmpdir(), 'openclaw-bench-'));
+process.on('exit', () => rmSync(home, { recursive: true, force: true }));
 const env = { ...process.env, OPENCLAW_HOME: home, NO_COLOR: '1' };
 
 const subjects = [

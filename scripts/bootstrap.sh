@@ -24,10 +24,12 @@ ensure_node() {
   command -v npm >/dev/null || { log "npm is missing: install Node.js and npm (apt-get install nodejs npm)"; exit 1; }
   local arch; case "$(uname -m)" in x86_64) arch=x64;; aarch64|arm64) arch=arm64;; *) log "unsupported CPU $(uname -m)"; exit 1;; esac
   log "host Node $(node -v 2>/dev/null || echo none) is older than 22.13; installing Node $NODE_VERSION into .tools/node"
-  local tmp; tmp="$(mktemp -d)"
-  npm install --silent --no-save --no-audit --no-fund --prefix "$tmp" "node-linux-$arch@$NODE_VERSION" >&2
+  bootstrap_tmp="$(mktemp -d)"
+  # Removed however this ends (a failed npm install exits the script).
+  trap 'rm -rf "$bootstrap_tmp"' EXIT
+  npm install --silent --no-save --no-audit --no-fund --prefix "$bootstrap_tmp" "node-linux-$arch@$NODE_VERSION" >&2
   rm -rf "$tools/node"; mkdir -p "$tools"
-  mv "$tmp/node_modules/node-linux-$arch" "$tools/node"; rm -rf "$tmp"
+  mv "$bootstrap_tmp/node_modules/node-linux-$arch" "$tools/node"
   node_ok "$tools/node/bin/node" || { log "installed Node does not run"; exit 1; }
 }
 
