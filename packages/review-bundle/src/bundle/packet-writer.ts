@@ -7,10 +7,11 @@
  * compress at once and none waits for this thread to come back to the event loop between packets
  * (through one compressor the pool sat idle whenever this thread was busy); the pieces are appended
  * to the archive's spool in packet order as they finish. The compressors live for the whole run: a
- * fresh one per packet cost some 0.4 ms of this thread's time to set up and start. No thread of our own: on 2 cores a worker thread cost more
- * CPU than it took off the main thread (its boot alone is some 80-100 ms of CPU). A packet's buffer
- * is reused once its piece is compressed; a window of packets in flight bounds memory to a few
- * caps: the reader waits on `drain()` when the window is full.
+ * fresh one per packet cost some 0.4 ms of this thread's time to set up and start. No thread of our
+ * own: on 2 cores a worker thread cost more CPU than it took off the main thread (its boot alone is
+ * some 80-100 ms of CPU). A packet's buffer is reused once its piece is compressed; a window of
+ * packets in flight bounds memory to a few caps: the reader waits on `drain()` when the window is
+ * full.
  *
  * Each packet buffer from take() has TAR_ROOM bytes in front of the packet, where its tar header
  * and the previous entry's padding are put, so a piece is compressed from one buffer, uncopied.
@@ -63,10 +64,8 @@ export const packetName = (index: number, width: number) => `packet_${String(ind
 
 interface Job {
   index: number;
-  /** The piece's uncompressed bytes: padding, tar header, packet (a view of `buffer`). */
+  /** The piece's uncompressed bytes: padding, tar header, packet (a view of the packet's buffer). */
   input: Buffer;
-  /** The packet buffer as take() gave it, for reuse. */
-  buffer: Buffer;
   started: boolean;
   deflated?: Buffer;
 }
@@ -90,8 +89,8 @@ export class PacketWriter implements PacketSink {
   private bodyCrc = 0;
   private bodyLength = 0;
   private ended = false;
-  /** Packet buffers done with, for the next packets. */
-  private readonly free: Buffer[] = [];
+  /** Packet buffers done with (TAR_ROOM and a packet each), for the next packets. */
+  private readonly free: ArrayBufferLike[] = [];
   private prevBytes = 0;
   /** Packets in flight at once (set from the packet size on the first take()). */
   private window = WINDOW_MIN;
@@ -117,7 +116,7 @@ export class PacketWriter implements PacketSink {
   take(size: number): Buffer {
     if (this.posted === 0) this.window = Math.min(WINDOW_MAX, Math.max(WINDOW_MIN, Math.floor(WINDOW_BYTES / size)));
     const b = this.free.pop();
-    return b && b.length === size ? b : Buffer.allocUnsafeSlow(TAR_ROOM + size).subarray(TAR_ROOM);
+    return Buffer.from(b && b.byteLength === TAR_ROOM + size ? b : Buffer.allocUnsafeSlow(TAR_ROOM + size).buffer, TAR_ROOM, size);
   }
 
   /** Starts writing packet `index`; `data` must be a view of a buffer from take(). */
@@ -152,13 +151,8 @@ export class PacketWriter implements PacketSink {
     input.fill(0, 0, front - TAR_BLOCK);
     input.set(tarHeader(`${this.dirRel}/${name}`, data.length, false, this.mtime), front - TAR_BLOCK);
     this.prevBytes = data.length;
-    this.inFlight.push({ index, input, buffer: this.bufferOf(data), started: false });
+    this.inFlight.push({ index, input, started: false });
     this.startPieces();
-  }
-
-  /** The whole buffer take() gave out, of which `data` is a view. */
-  private bufferOf(data: Buffer): Buffer {
-    return Buffer.from(data.buffer, TAR_ROOM, data.buffer.byteLength - TAR_ROOM);
   }
 
   /** True when the reader should wait for `drain()` before reading on. */
@@ -322,7 +316,7 @@ export class PacketWriter implements PacketSink {
         this.fail(new Error(`could not write the archive spool: ${(e as Error).message}`));
         return;
       }
-      this.free.push(job.buffer);
+      this.free.push(job.input.buffer);
       this.completed++;
     }
     const w = this.waiter;
