@@ -60,8 +60,10 @@ export class JsonlSpool {
   }
 
   close(): void {
+    if (this.fd === -1) return;
     this.flush();
     closeSync(this.fd);
+    this.fd = -1;
   }
 }
 
