@@ -9,10 +9,11 @@
  *    as oclif would run it (same parser, same flags, same errors). Help and everything else go
  *    through oclif. OPENCLAW_NO_FAST_PATH=1 turns the fast path off (the e2e tests compare both).
  */
+import { enablePrivateCompileCache } from './compile-cache.js';
 import { createLightConfig, FAST_COMMANDS, type FastCommandClass, findFastCommand, USER_AGENT } from './fast-path.js';
 
 const nodeModule = process.getBuiltinModule('node:module');
-nodeModule.enableCompileCache?.();
+if (nodeModule.enableCompileCache) enablePrivateCompileCache(nodeModule.enableCompileCache);
 // We check the Node version in bin/openclaw; oclif's own check loads semver on every start.
 process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1';
 // A reader that goes away (`openclaw … | head`) is not an error of ours.
