@@ -14,7 +14,8 @@ const root = join(import.meta.dirname, '..');
 const bin = join(root, 'bin/openclaw');
 const quick = process.env.BENCH_QUICK === '1';
 const sizesMb = process.env.BENCH_REVIEW_SIZES_MB ? process.env.BENCH_REVIEW_SIZES_MB.split(',').map(Number) : quick ? [2, 4] : [25, 50];
-const runs = quick ? 1 : 3;
+// Five runs: on a shared 2-core machine one run's ratio swings by a quarter either way.
+const runs = quick ? 1 : 5;
 const env = { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b', NO_COLOR: '1' };
 
 if (!existsSync(join(root, 'packages/cli/dist/run.js'))) {
@@ -112,7 +113,7 @@ const diffArgs = (since: string, to: string) => [
 ];
 
 const work = mkdtempSync(join(tmpdir(), 'openclaw-bench-rb-'));
-const rows: { mb: number; diffBytes: number; git: Measure; ours: Measure; packets: number }[] = [];
+const rows: { mb: number; diffBytes: number; git: Measure; ours: Measure; packets: number; ratios: number[] }[] = [];
 try {
   for (const mb of sizesMb) {
     const repo = join(work, `repo-${mb}`);
@@ -136,7 +137,9 @@ try {
       stdoutBytes: ms[0]?.stdoutBytes ?? 0,
     });
     const gitM = pick(g);
-    rows.push({ mb, diffBytes: gitM.stdoutBytes, git: gitM, ours: pick(o), packets });
+    // Each run's ratio against the git run just before it: the spread says how much to trust the median.
+    const ratios = o.map((m, i) => m.ms / (g[i] as Measure).ms).sort((a, b) => a - b);
+    rows.push({ mb, diffBytes: gitM.stdoutBytes, git: gitM, ours: pick(o), packets, ratios });
   }
 } finally {
   rmSync(work, { recursive: true, force: true });
@@ -147,7 +150,7 @@ console.log(`review-bundle: ${runs} run(s) per size, median wall, peak RSS (VmHW
 for (const r of rows) {
   console.log(
     `  diff ${fmtMb(r.diffBytes)}: openclaw review-bundle ${r.ours.ms.toFixed(0)} ms, ${(r.ours.rssKb / 1024).toFixed(0)} MB RSS, ${r.packets} packets | ` +
-      `git diff ${r.git.ms.toFixed(0)} ms, ${(r.git.rssKb / 1024).toFixed(0)} MB RSS | wall ratio ${(r.ours.ms / r.git.ms).toFixed(2)}×`,
+      `git diff ${r.git.ms.toFixed(0)} ms, ${(r.git.rssKb / 1024).toFixed(0)} MB RSS | wall ratio ${(r.ours.ms / r.git.ms).toFixed(2)}× (runs ${(r.ratios[0] as number).toFixed(2)}–${(r.ratios.at(-1) as number).toFixed(2)}×)`,
   );
 }
 const last = rows.at(-1);
