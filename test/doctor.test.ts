@@ -101,7 +101,9 @@ describe('openclaw doctor: the exec plane store and ledger', () => {
     expect(r.code).toBe(0);
     expect(statuses(r)).toEqual(['ledger.integrity=skip', 'store.reachable=pass']);
     expect(r.json().checks[1].detail).toBe(`no store yet: created on first use (${join(h, 'state/exec.db')})`);
-    expect(readdirSync(h)).toEqual(['openclaw.yaml']);
+    // This folder is HOME too: ~/.cache/openclaw holds the CLI's compile cache, which is not state.
+    expect(readdirSync(h).filter((f) => f !== '.cache')).toEqual(['openclaw.yaml']);
+    expect(readdirSync(join(h, '.cache'))).toEqual(['openclaw']);
     expect(r.stderr).toBe('');
   });
 
