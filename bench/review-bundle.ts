@@ -1,7 +1,8 @@
 /**
  * Review-bundle benchmark (SPEC §9): wall time and peak RSS of `openclaw review-bundle` (the built
  * binary, SIZE_CAP packets at 100 KB) on a generated range, beside `git diff` of the same range with
- * the same options in the same run. Two diff sizes show whether RSS grows with the diff.
+ * the same arguments (diffArgs, what the command runs) in the same run. Two diff sizes show whether
+ * RSS grows with the diff.
  * Target: wall ≤ 1.5× git diff; RSS flat as the diff grows. Peak RSS is the child's VmHWM, polled
  * from /proc/<pid>/status. BENCH_QUICK=1 uses small ranges; BENCH_REVIEW_SIZES_MB=25,50,100 picks sizes.
  */
@@ -9,6 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { diffArgs } from '../packages/review-bundle/src/bundle/start.js';
 
 const root = join(import.meta.dirname, '..');
 const bin = join(root, 'bin/openclaw');
@@ -96,21 +98,6 @@ function measure(cmd: string, args: string[], cwd: string): Promise<Measure> {
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-const diffArgs = (since: string, to: string) => [
-  '-c',
-  'core.quotePath=true',
-  'diff',
-  '--no-color',
-  '--no-ext-diff',
-  '--no-textconv',
-  '--full-index',
-  '--find-renames',
-  '--unified=3',
-  '--src-prefix=a/',
-  '--dst-prefix=b/',
-  since,
-  to,
-];
 
 const work = mkdtempSync(join(tmpdir(), 'openclaw-bench-rb-'));
 const rows: { mb: number; diffBytes: number; git: Measure; ours: Measure; packets: number; ratios: number[] }[] = [];

@@ -103,11 +103,9 @@ function prepareOutDir(outDir: string): void {
   }
 }
 
-/** `git diff SINCE TO` in the one format the parser reads, spooled through `spoolFile`. */
-function startDiff(repo: string, since: string, to: string, spoolFile: string): RunningDiff {
-  const args = [
-    '-C',
-    repo,
+/** git's arguments for `git diff SINCE TO` in the one format the parser reads (bench/ runs the same). */
+export function diffArgs(since: string, to: string): string[] {
+  return [
     ...DIFF_CONFIG,
     'diff',
     '--no-color',
@@ -125,6 +123,11 @@ function startDiff(repo: string, since: string, to: string, spoolFile: string): 
     to,
     '--',
   ];
+}
+
+/** `git diff SINCE TO` in `repo`, spooled through `spoolFile`. */
+function startDiff(repo: string, since: string, to: string, spoolFile: string): RunningDiff {
+  const args = ['-C', repo, ...diffArgs(since, to)];
   const spooled = spawnSpooled(args, gitEnv(), spoolFile);
   let stderr = '';
   spooled.child.stderr?.setEncoding('utf8');
