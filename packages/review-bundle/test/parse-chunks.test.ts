@@ -164,3 +164,82 @@ describe('the diff parser and how the diff is cut into chunks', () => {
     }
   });
 });
+
+describe('hunk headers', () => {
+  // What the parser accepted before it read headers by hand: this expression on the line without
+  // its "\r?\n". The hand-written reader must agree with it on every line, in a chunk or across two.
+  const REFERENCE = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@(.*)$/;
+  const VALID = [
+    '@@ -1,2 +1,3 @@',
+    '@@ -1 +1 @@ heading text',
+    '@@ -0,0 +1 @@',
+    '@@ -12,0 +11,2 @@  spaced heading ',
+    '@@ -3,2 +3,2 @@ crlf\r',
+    '@@ -1 +1 @@\xe9t\xe9 (latin-1)',
+    '@@ -007,1 +7 @@',
+    '@@ -1 +1 @@ @@ -2 +2 @@',
+  ];
+  const INVALID = [
+    '@@ -a +1 @@',
+    '@@ -1, +1 @@',
+    '@@ -1 +1 @',
+    '@@ -1 +1@@',
+    '@@ -1  +1 @@',
+    '@@ -1 +1 @@ inner\rreturn',
+    '@@ +1 -1 @@',
+    '@@ -1 +1,x @@',
+    '@@ -1 +1 ',
+    '@@ - 1 +1 @@',
+  ];
+
+  function diffWith(header: string): Buffer {
+    const m = REFERENCE.exec(header.replace(/\r$/, ''));
+    const oldCount = m?.[2] === undefined ? 1 : Number(m[2]);
+    const newCount = m?.[4] === undefined ? 1 : Number(m[4]);
+    const both = Math.min(oldCount, newCount);
+    const body = [...Array(both).fill(' same'), ...Array(oldCount - both).fill('-old'), ...Array(newCount - both).fill('+new')];
+    return Buffer.from(['diff --git a/x b/x', '--- a/x', '+++ b/x', header, ...body, ''].join('\n'), 'latin1');
+  }
+
+  function headers(chunks: Buffer[]): HunkHeader[] {
+    const out: HunkHeader[] = [];
+    const parser = new DiffParser({ fileStart() {}, hunkStart: (h) => out.push(h), lines() {}, hunkEnd() {}, fileEnd() {} });
+    for (const c of chunks) parser.push(c);
+    parser.end();
+    return out;
+  }
+
+  it('reads the numbers and the heading exactly as the reference expression does, however the line is cut', () => {
+    for (const header of VALID) {
+      const m = REFERENCE.exec(header.replace(/\r$/, '')) as RegExpExecArray;
+      expect(m, header).not.toBeNull();
+      const diff = diffWith(header);
+      const at = diff.indexOf('@@');
+      // Whole in one chunk, and cut at every point of the header line (the reader then sees it joined).
+      for (const cuts of [[diff], ...Array.from({ length: header.length + 1 }, (_, i) => [diff.subarray(0, at + i), diff.subarray(at + i)])]) {
+        const [h] = headers(cuts.filter((c) => c.length));
+        expect({ ...h, raw: undefined }, header).toEqual({
+          oldStart: Number(m[1]),
+          oldCount: m[2] === undefined ? 1 : Number(m[2]),
+          newStart: Number(m[3]),
+          newCount: m[4] === undefined ? 1 : Number(m[4]),
+          heading: m[5],
+          raw: undefined,
+        });
+        expect(h?.raw.toString('latin1')).toBe(`${header}\n`);
+      }
+    }
+  });
+
+  it('refuses every line the reference expression refuses, as a bad hunk header', () => {
+    for (const header of INVALID) {
+      expect(REFERENCE.exec(header.replace(/\r$/, '')), header).toBeNull();
+      const diff = diffWith(header);
+      const at = diff.indexOf('@@');
+      for (const cuts of [[diff], [diff.subarray(0, at + 4), diff.subarray(at + 4)]]) {
+        expect(() => headers(cuts), header).toThrow(DiffFormatError);
+        expect(() => headers(cuts), header).toThrow(/bad hunk header/);
+      }
+    }
+  });
+});

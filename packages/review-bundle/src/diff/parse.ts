@@ -106,7 +106,60 @@ export interface DiffSink {
 
 export class DiffFormatError extends Error {}
 
-const HUNK_RE = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@(.*)$/;
+/**
+ * Reads `@@ -a[,b] +c[,d] @@heading` from the line `t[start, end)` (latin1, ending with '\n' or
+ * at the end of the diff; a '\r' just before the '\n' is not part of the heading). Undefined when the
+ * line is not such a header — the heading may hold no '\r' or '\n' of its own (what
+ * /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@(.*)$/ accepts). One pass over the characters, no
+ * regular expression: a diff of small hunks has a header every few lines. The caller has seen the
+ * line start with "@@ ".
+ */
+function hunkHeaderAt(t: string, start: number, end: number, raw: Buffer): HunkHeader | undefined {
+  let stop = end;
+  if (stop > start && t.charCodeAt(stop - 1) === 10) {
+    stop--;
+    if (stop > start && t.charCodeAt(stop - 1) === 13) stop--;
+  }
+  // "@@ -"
+  if (stop - start < 10 || t.charCodeAt(start + 3) !== 0x2d) return undefined;
+  let i = start + 4;
+  let oldStart = 0;
+  let oldCount = 1;
+  let newStart = 0;
+  let newCount = 1;
+  for (let side = 0; side < 2; side++) {
+    // The start, then the count if there is one (1 when it is left out).
+    for (let part = 0; part < 2; part++) {
+      if (part === 1) {
+        if (t.charCodeAt(i) !== 0x2c) break;
+        i++;
+      }
+      const from = i;
+      let v = 0;
+      for (let c = t.charCodeAt(i); c >= 0x30 && c <= 0x39; c = t.charCodeAt(++i)) v = v * 10 + (c - 0x30);
+      if (i === from) return undefined;
+      if (side === 0) {
+        if (part === 0) oldStart = v;
+        else oldCount = v;
+      } else if (part === 0) newStart = v;
+      else newCount = v;
+    }
+    // " +" between the sides, " @@" after them.
+    if (side === 0) {
+      if (t.charCodeAt(i) !== 0x20 || t.charCodeAt(i + 1) !== 0x2b) return undefined;
+      i += 2;
+    } else {
+      if (t.charCodeAt(i) !== 0x20 || t.charCodeAt(i + 1) !== 0x40 || t.charCodeAt(i + 2) !== 0x40) return undefined;
+      i += 3;
+    }
+  }
+  if (i > stop) return undefined;
+  for (let j = i; j < stop; j++) {
+    const c = t.charCodeAt(j);
+    if (c === 10 || c === 13) return undefined;
+  }
+  return { oldStart, oldCount, newStart, newCount, heading: i === stop ? '' : t.slice(i, stop), raw };
+}
 
 function startsWith(src: Buffer, start: number, end: number, prefix: string): boolean {
   if (end - start < prefix.length) return false;
@@ -169,7 +222,7 @@ export class DiffParser {
       this.carry.push(chunk.subarray(0, nl + 1));
       const line = Buffer.concat(this.carry);
       this.carry = [];
-      this.line(line, 0, line.length);
+      this.line(line, 0, line.length, undefined);
       pos = nl + 1;
     }
     const n = chunk.length;
@@ -183,7 +236,7 @@ export class DiffParser {
       }
       const nl = text.indexOf('\n', pos);
       if (nl === -1) break;
-      this.line(chunk, pos, nl + 1);
+      this.line(chunk, pos, nl + 1, text);
       pos = nl + 1;
     }
     if (pos < n) this.carry.push(chunk.subarray(pos));
@@ -276,8 +329,11 @@ export class DiffParser {
     return this.suspect(joined);
   }
 
-  /** One line of the diff: `src[start, end)`, ending with its '\n' (unless it is the last). */
-  private line(src: Buffer, start: number, end: number): void {
+  /**
+   * One line of the diff: `src[start, end)`, ending with its '\n' (unless it is the last). `t` is
+   * src as latin1 when the caller has it (the chunk's text).
+   */
+  private line(src: Buffer, start: number, end: number, t: string | undefined): void {
     if (this.state === 'hunk') {
       const c = src[start];
       if (c === 0x5c /* \ No newline at end of file */) {
@@ -332,16 +388,8 @@ export class DiffParser {
     if (startsWith(src, start, end, '@@ ')) {
       if (this.state === 'header') this.sink.fileStart(parseHeader(this.header));
       this.header = [];
-      const m = HUNK_RE.exec(text(line));
-      if (!m) throw new DiffFormatError(`bad hunk header ${JSON.stringify(text(line).slice(0, 80))}`);
-      const hunk: HunkHeader = {
-        oldStart: Number(m[1]),
-        oldCount: m[2] === undefined ? 1 : Number(m[2]),
-        newStart: Number(m[3]),
-        newCount: m[4] === undefined ? 1 : Number(m[4]),
-        heading: m[5] ?? '',
-        raw: line,
-      };
+      const hunk = t === undefined ? hunkHeaderAt(line.toString('latin1'), 0, line.length, line) : hunkHeaderAt(t, start, end, line);
+      if (!hunk) throw new DiffFormatError(`bad hunk header ${JSON.stringify(text(line).slice(0, 80))}`);
       this.oldLeft = hunk.oldCount;
       this.newLeft = hunk.newCount;
       this.inHunk = true;
@@ -360,7 +408,7 @@ export class DiffParser {
     if (this.carry.length) {
       const line = Buffer.concat(this.carry);
       this.carry = [];
-      this.line(line, 0, line.length);
+      this.line(line, 0, line.length, undefined);
     }
     if (this.state === 'hunk') throw new DiffFormatError('the diff ended inside a hunk');
     if (this.state === 'between') {
