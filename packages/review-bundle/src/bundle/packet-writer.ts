@@ -1,7 +1,7 @@
 /**
  * Writes each packet as soon as it is full, while the diff still streams: its file and its sha256
- * at once, and its tar entry (the previous entry's padding, its header, its bytes) compressed as a
- * piece of its own on libuv's thread pool. COMPRESSORS compressors take the packets in turn, each
+ * at once, and its tar entry as two pieces — the previous entry's padding and its header,
+ * compressed here (small), then its bytes, compressed on libuv's thread pool. COMPRESSORS compressors take the packets in turn, each
  * ending every piece with a full flush, which makes the piece independent of what that compressor
  * read before (see tar.ts: such pieces concatenate into one deflate stream). So several pieces
  * compress at once and none waits for this thread to come back to the event loop between packets
@@ -13,33 +13,18 @@
  * packets in flight bounds memory to a few caps: the reader waits on `drain()` when the window is
  * full.
  *
- * Each packet buffer from take() has TAR_ROOM bytes in front of the packet, where its tar header
- * and the previous entry's padding are put, so a piece is compressed from one buffer, uncopied.
- *
  * Packet files are named for up to 999 packets (`packet_001.txt`); a bundle with more is renamed to
- * the wider width at the end, and its archive is then compressed again from the packet files (the
- * streamed one names them with the narrower width).
+ * the wider width at the end. Its archive then takes new header pieces (the streamed ones name the
+ * packets with the narrower width) and the packets' compressed bytes as they are in the spool: a
+ * packet's piece holds no name, so nothing large is compressed twice.
  */
 
-import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DeflateRaw, ZlibOptions } from 'node:zlib';
 import { crypto, zlib } from './builtins.js';
 import type { PacketSink } from './packets.js';
-import {
-  crc32Combine,
-  DEFLATE_LEVEL,
-  deflatePiece,
-  type EntryOrder,
-  GZIP_HEADER,
-  gzipTrailer,
-  type Piece,
-  TAR_BLOCK,
-  TAR_END,
-  tarHeader,
-  tarPadding,
-  tarPaddingLength,
-} from './tar.js';
+import { crc32Combine, DEFLATE_LEVEL, deflatePiece, type EntryOrder, GZIP_HEADER, gzipTrailer, headerPiece, type Piece, TAR_END, tarPadding } from './tar.js';
 
 /**
  * Packets in flight at once: as many as fit in WINDOW_BYTES, between 8 and 64. Memory in flight
@@ -50,8 +35,6 @@ const WINDOW_MIN = 8;
 const WINDOW_MAX = 64;
 /** Compressors (libuv's pool has 4 threads; each compressor holds some 300 KB). */
 const COMPRESSORS = 4;
-/** Room in front of a packet for its tar header and the padding of the entry before it. */
-const TAR_ROOM = 2 * TAR_BLOCK;
 const MIN_WIDTH = 3;
 
 export interface WrittenPacket {
@@ -64,10 +47,20 @@ export const packetName = (index: number, width: number) => `packet_${String(ind
 
 interface Job {
   index: number;
-  /** The piece's uncompressed bytes: padding, tar header, packet (a view of the packet's buffer). */
+  /** The packet's tar header (and the padding before it), compressed. */
+  header: Piece;
+  /** The packet (its buffer from take()). */
   input: Buffer;
   started: boolean;
   deflated?: Buffer;
+}
+
+/** Where a packet's compressed bytes are in the spool, and their CRC-32 and length uncompressed. */
+interface SpooledPiece {
+  at: number;
+  bytes: number;
+  crc: number;
+  length: number;
 }
 
 export class PacketWriter implements PacketSink {
@@ -89,7 +82,9 @@ export class PacketWriter implements PacketSink {
   private bodyCrc = 0;
   private bodyLength = 0;
   private ended = false;
-  /** Packet buffers done with (TAR_ROOM and a packet each), for the next packets. */
+  /** Packets' pieces in the spool, in order. */
+  private readonly pieces: SpooledPiece[] = [];
+  /** Packet buffers done with, for the next packets. */
   private readonly free: ArrayBufferLike[] = [];
   private prevBytes = 0;
   /** Packets in flight at once (set from the packet size on the first take()). */
@@ -112,11 +107,11 @@ export class PacketWriter implements PacketSink {
   /** The entries' mtime in the archive (TO's commit time); set before the first packet. */
   mtime = 0;
 
-  /** A packet buffer of `size` bytes (one done with, when there is one), with TAR_ROOM in front. */
+  /** A packet buffer of `size` bytes (one done with, when there is one). */
   take(size: number): Buffer {
     if (this.posted === 0) this.window = Math.min(WINDOW_MAX, Math.max(WINDOW_MIN, Math.floor(WINDOW_BYTES / size)));
     const b = this.free.pop();
-    return Buffer.from(b && b.byteLength === TAR_ROOM + size ? b : Buffer.allocUnsafeSlow(TAR_ROOM + size).buffer, TAR_ROOM, size);
+    return Buffer.from(b && b.byteLength === size ? b : Buffer.allocUnsafeSlow(size).buffer, 0, size);
   }
 
   /** Starts writing packet `index`; `data` must be a view of a buffer from take(). */
@@ -144,14 +139,9 @@ export class PacketWriter implements PacketSink {
     }
     this.posted++;
     this.written.push({ name, bytes: data.length, sha256 });
-    // The piece: this packet's tar header, with the padding of the previous entry in front of it.
-    const front = tarPaddingLength(this.prevBytes) + TAR_BLOCK;
-    if (data.byteOffset < front) throw new Error(`internal error: packet ${index} has no room for its tar header`);
-    const input = Buffer.from(data.buffer, data.byteOffset - front, front + data.length);
-    input.fill(0, 0, front - TAR_BLOCK);
-    input.set(tarHeader(`${this.dirRel}/${name}`, data.length, false, this.mtime), front - TAR_BLOCK);
+    const header = headerPiece(this.prevBytes, `${this.dirRel}/${name}`, data.length, this.mtime);
     this.prevBytes = data.length;
-    this.inFlight.push({ index, input, started: false });
+    this.inFlight.push({ index, header, input: data, started: false });
     this.startPieces();
   }
 
@@ -199,8 +189,8 @@ export class PacketWriter implements PacketSink {
   /**
    * Writes the archive: `head` (README and HOW_TO_PASTE.txt entries, already a piece), then every
    * packet with its tar header and the end of the archive — the streamed pieces from the spool, or,
-   * with over 999 packets (their names changed), compressed again from the packet files. Returns
-   * its sha256, computed while writing, from the bytes written.
+   * with over 999 packets (their names changed), new header pieces between the packets' pieces
+   * from the spool. Returns its sha256, computed while writing, from the bytes written.
    */
   writeArchive(out: string, head: Piece, order: EntryOrder): string {
     const hash = crypto().createHash('sha256');
@@ -218,16 +208,20 @@ export class PacketWriter implements PacketSink {
       const width = Math.max(MIN_WIDTH, String(this.written.length).length);
       for (const p of this.written) order.next(`${this.dirRel}/${p.name}`);
       if (this.ended && width === MIN_WIDTH) {
-        this.copySpool(put, this.spoolAt);
+        this.copySpool(put, 0, this.spoolAt);
         crc = crc32Combine(crc, this.bodyCrc, this.bodyLength);
         length += this.bodyLength;
       } else {
+        if (this.pieces.length !== this.written.length) throw new Error('internal error: the archive spool does not hold every packet');
         let prevBytes = 0;
-        for (const p of this.written) {
-          const content = readFileSync(join(this.dir, p.name));
-          const piece = deflatePiece([tarPadding(prevBytes), tarHeader(`${this.dirRel}/${p.name}`, p.bytes, false, this.mtime), content]);
+        for (const [k, p] of this.written.entries()) {
+          const header = headerPiece(prevBytes, `${this.dirRel}/${p.name}`, p.bytes, this.mtime);
           prevBytes = p.bytes;
-          put(piece.deflated);
+          put(header.deflated);
+          crc = crc32Combine(crc, header.crc, header.length);
+          length += header.length;
+          const piece = this.pieces[k] as SpooledPiece;
+          this.copySpool(put, piece.at, piece.bytes);
           crc = crc32Combine(crc, piece.crc, piece.length);
           length += piece.length;
         }
@@ -243,17 +237,20 @@ export class PacketWriter implements PacketSink {
     return hash.digest('hex');
   }
 
-  /** Passes the first `n` bytes of the spool to `put`, 1 MB at a time. */
-  private copySpool(put: (b: Buffer) => void, n: number): void {
-    const chunk = Buffer.allocUnsafe(1024 * 1024);
-    let pos = 0;
-    while (pos < n) {
-      const got = readSync(this.spoolFd, chunk, 0, Math.min(n - pos, chunk.length), pos);
+  /** Passes `n` bytes of the spool from `from` on to `put`, up to 1 MB at a time. */
+  private copySpool(put: (b: Buffer) => void, from: number, n: number): void {
+    this.copyBuffer ??= Buffer.allocUnsafe(1024 * 1024);
+    const chunk = this.copyBuffer;
+    let done = 0;
+    while (done < n) {
+      const got = readSync(this.spoolFd, chunk, 0, Math.min(n - done, chunk.length), from + done);
       if (got <= 0) throw new Error('internal error: the archive spool is short');
       put(chunk.subarray(0, got));
-      pos += got;
+      done += got;
     }
   }
+
+  private copyBuffer: Buffer | undefined;
 
   private start(): void {
     if (this.spoolFd !== -1) return;
@@ -311,7 +308,11 @@ export class PacketWriter implements PacketSink {
     while (this.inFlight.length && this.inFlight[0]?.deflated) {
       const job = this.inFlight.shift() as Job;
       try {
-        this.append({ deflated: job.deflated as Buffer, crc: zlib().crc32(job.input), length: job.input.length });
+        this.append(job.header);
+        const at = this.spoolAt;
+        const piece = { deflated: job.deflated as Buffer, crc: zlib().crc32(job.input), length: job.input.length };
+        this.append(piece);
+        this.pieces.push({ at, bytes: piece.deflated.length, crc: piece.crc, length: piece.length });
       } catch (e) {
         this.fail(new Error(`could not write the archive spool: ${(e as Error).message}`));
         return;

@@ -85,6 +85,19 @@ export function deflatePiece(parts: Buffer[], final = false): Piece {
   return { deflated: deflateRawSync(raw, pieceOptions(final)), crc: crc32(raw), length: raw.length };
 }
 
+/**
+ * A packet's tar header (after the padding of the entry before it) as a piece of its own, so the
+ * packet's bytes are a piece that does not hold its name: renaming packets then recompresses only
+ * these. A small compressor (its state costs less to set up than the default's; a header and at
+ * most 511 zero bytes need no more).
+ */
+export function headerPiece(prevSize: number, name: string, size: number, mtime: number): Piece {
+  const raw = Buffer.concat([tarPadding(prevSize), tarHeader(name, size, false, mtime)]);
+  const { constants, crc32, deflateRawSync } = zlib();
+  const deflated = deflateRawSync(raw, { level: DEFLATE_LEVEL, memLevel: 2, windowBits: 10, finishFlush: constants.Z_SYNC_FLUSH });
+  return { deflated, crc: crc32(raw), length: raw.length };
+}
+
 // CRC-32 combination (zlib's crc32_combine): the CRC of A‖B from CRC(A), CRC(B) and |B|, by
 // multiplying in GF(2) modulo the CRC polynomial.
 const POLY = 0xedb88320;
