@@ -19,7 +19,7 @@
  * packet's piece holds no name, so nothing large is compressed twice.
  */
 
-import { closeSync, mkdirSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync, renameSync, writeSync, writevSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DeflateRaw, ZlibOptions } from 'node:zlib';
 import { crypto, zlib } from './builtins.js';
@@ -308,10 +308,9 @@ export class PacketWriter implements PacketSink {
     while (this.inFlight.length && this.inFlight[0]?.deflated) {
       const job = this.inFlight.shift() as Job;
       try {
-        this.append(job.header);
-        const at = this.spoolAt;
         const piece = { deflated: job.deflated as Buffer, crc: zlib().crc32(job.input), length: job.input.length };
-        this.append(piece);
+        const at = this.spoolAt + job.header.deflated.length;
+        this.appendPair(job.header, piece);
         this.pieces.push({ at, bytes: piece.deflated.length, crc: piece.crc, length: piece.length });
       } catch (e) {
         this.fail(new Error(`could not write the archive spool: ${(e as Error).message}`));
@@ -325,6 +324,20 @@ export class PacketWriter implements PacketSink {
       this.waiter = undefined;
       w.resolve();
     }
+  }
+
+  /** Appends two pieces in one write. */
+  private appendPair(a: Piece, b: Piece): void {
+    const parts = [a.deflated, b.deflated];
+    const total = a.deflated.length + b.deflated.length;
+    let done = writevSync(this.spoolFd, parts, this.spoolAt);
+    while (done < total) {
+      const rest = done < a.deflated.length ? [a.deflated.subarray(done), b.deflated] : [b.deflated.subarray(done - a.deflated.length)];
+      done += writevSync(this.spoolFd, rest, this.spoolAt + done);
+    }
+    this.spoolAt += total;
+    this.bodyCrc = crc32Combine(crc32Combine(this.bodyCrc, a.crc, a.length), b.crc, b.length);
+    this.bodyLength += a.length + b.length;
   }
 
   private append(piece: Piece): void {
