@@ -76,15 +76,12 @@ export class PacketStore {
         to = p.end;
         continue;
       }
-      if (src) {
-        buf.set(src.subarray(from, to), at);
-        at += to - from;
-      }
+      if (src) at += src.copy(buf, at, from, to);
       src = p.src;
       from = p.start;
       to = p.end;
     }
-    if (src) buf.set(src.subarray(from, to), at);
+    if (src) src.copy(buf, at, from, to);
     this.size += n;
     this.owner = owner;
   }
