@@ -1,17 +1,17 @@
 /**
  * Writes each packet as soon as it is full, while the diff still streams: its file and its sha256
  * at once, and its tar entry as two pieces — the previous entry's padding and its header,
- * compressed here (small), then its bytes, compressed on libuv's thread pool. COMPRESSORS compressors take the packets in turn, each
- * ending every piece with a full flush, which makes the piece independent of what that compressor
- * read before (see tar.ts: such pieces concatenate into one deflate stream). So several pieces
- * compress at once and none waits for this thread to come back to the event loop between packets
- * (through one compressor the pool sat idle whenever this thread was busy); the pieces are appended
- * to the archive's spool in packet order as they finish. The compressors live for the whole run: a
- * fresh one per packet cost some 0.4 ms of this thread's time to set up and start. No thread of our
- * own: on 2 cores a worker thread cost more CPU than it took off the main thread (its boot alone is
- * some 80-100 ms of CPU). A packet's buffer is reused once its piece is compressed; a window of
- * packets in flight bounds memory to a few caps: the reader waits on `drain()` when the window is
- * full.
+ * compressed here (small, see headerPiece), then its bytes, compressed on libuv's thread pool.
+ * COMPRESSORS compressors take the packets in turn, each ending every piece with a full flush,
+ * which makes the piece independent of what that compressor read before (see tar.ts: such pieces
+ * concatenate into one deflate stream). So several pieces compress at once and none waits for this
+ * thread to come back to the event loop between packets (through one compressor the pool sat idle
+ * whenever this thread was busy); the pieces are appended to the archive's spool in packet order as
+ * they finish. The compressors live for the whole run: a fresh one per packet cost some 0.4 ms of
+ * this thread's time to set up and start. No thread of our own: on 2 cores a worker thread cost
+ * more CPU than it took off the main thread (measured twice; docs/architecture.md). A packet's
+ * buffer is reused once its piece is compressed; a window of packets in flight bounds memory to a
+ * few caps: the reader waits on `drain()` when the window is full.
  *
  * Packet files are named for up to 999 packets (`packet_001.txt`); a bundle with more is renamed to
  * the wider width at the end. Its archive then takes new header pieces (the streamed ones name the
