@@ -310,7 +310,7 @@ export class PacketWriter implements PacketSink {
       try {
         const piece = { deflated: job.deflated as Buffer, crc: zlib().crc32(job.input), length: job.input.length };
         const at = this.spoolAt + job.header.deflated.length;
-        this.appendPair(job.header, piece);
+        this.append(job.header, piece);
         this.pieces.push({ at, bytes: piece.deflated.length, crc: piece.crc, length: piece.length });
       } catch (e) {
         this.fail(new Error(`could not write the archive spool: ${(e as Error).message}`));
@@ -326,27 +326,25 @@ export class PacketWriter implements PacketSink {
     }
   }
 
-  /** Appends two pieces in one write. */
-  private appendPair(a: Piece, b: Piece): void {
-    const parts = [a.deflated, b.deflated];
-    const total = a.deflated.length + b.deflated.length;
-    let done = writevSync(this.spoolFd, parts, this.spoolAt);
+  /** Appends pieces to the spool, in one write. */
+  private append(...pieces: Piece[]): void {
+    const parts = pieces.map((p) => p.deflated);
+    let total = 0;
+    for (const b of parts) total += b.length;
+    let done = 0;
     while (done < total) {
-      const rest = done < a.deflated.length ? [a.deflated.subarray(done), b.deflated] : [b.deflated.subarray(done - a.deflated.length)];
+      // After a short write, what is left: the rest of the part it stopped in, and those after.
+      let skip = done;
+      let k = 0;
+      while (skip >= (parts[k] as Buffer).length) skip -= (parts[k++] as Buffer).length;
+      const rest = [(parts[k] as Buffer).subarray(skip), ...parts.slice(k + 1)];
       done += writevSync(this.spoolFd, rest, this.spoolAt + done);
     }
     this.spoolAt += total;
-    this.bodyCrc = crc32Combine(crc32Combine(this.bodyCrc, a.crc, a.length), b.crc, b.length);
-    this.bodyLength += a.length + b.length;
-  }
-
-  private append(piece: Piece): void {
-    const b = piece.deflated;
-    let off = 0;
-    while (off < b.length) off += writeSync(this.spoolFd, b, off, b.length - off, this.spoolAt + off);
-    this.spoolAt += b.length;
-    this.bodyCrc = crc32Combine(this.bodyCrc, piece.crc, piece.length);
-    this.bodyLength += piece.length;
+    for (const p of pieces) {
+      this.bodyCrc = crc32Combine(this.bodyCrc, p.crc, p.length);
+      this.bodyLength += p.length;
+    }
   }
 
   private fail(e: Error): Error {

@@ -7,9 +7,9 @@
  * Each piece is raw deflate from a fresh compressor ended with a sync flush, from one that a full
  * flush ends and resets, or from fixedHuffmanPiece (a packet's tar header): every way byte-aligned,
  * not final, no reference to earlier data, so pieces concatenate into one valid deflate stream
- * (what pigz does). That lets each packet be
- * compressed on the thread pool as soon as it is full, while the entries that must come first in
- * the archive (README, HOW_TO_PASTE.txt) are compressed last.
+ * (what pigz does). That lets each packet be compressed on the thread pool as soon as it is full,
+ * while the entries that must come first in the archive (README, HOW_TO_PASTE.txt) are compressed
+ * last.
  * The gzip trailer's CRC-32 is combined from the pieces' CRCs.
  */
 import { zlib } from './builtins.js';

@@ -114,45 +114,47 @@ export class DiffFormatError extends Error {}
  * regular expression: a diff of small hunks has a header every few lines. The caller has seen the
  * line start with "@@ ".
  */
+/** Where the number numberAt() read last ends. */
+let numberEnd = 0;
+
+/** The decimal number at `t[i]` on (numberEnd is set to its end), or -1 when no digit is there. */
+function numberAt(t: string, i: number): number {
+  let v = 0;
+  let j = i;
+  for (let c = t.charCodeAt(j); c >= 0x30 && c <= 0x39; c = t.charCodeAt(++j)) v = v * 10 + (c - 0x30);
+  numberEnd = j;
+  return j === i ? -1 : v;
+}
+
 function hunkHeaderAt(t: string, start: number, end: number, raw: Buffer): HunkHeader | undefined {
   let stop = end;
   if (stop > start && t.charCodeAt(stop - 1) === 10) {
     stop--;
     if (stop > start && t.charCodeAt(stop - 1) === 13) stop--;
   }
-  // "@@ -"
+  // "@@ -a[,b] +c[,d] @@"
   if (stop - start < 10 || t.charCodeAt(start + 3) !== 0x2d) return undefined;
-  let i = start + 4;
-  let oldStart = 0;
+  const oldStart = numberAt(t, start + 4);
+  if (oldStart < 0) return undefined;
+  let i = numberEnd;
   let oldCount = 1;
-  let newStart = 0;
-  let newCount = 1;
-  for (let side = 0; side < 2; side++) {
-    // The start, then the count if there is one (1 when it is left out).
-    for (let part = 0; part < 2; part++) {
-      if (part === 1) {
-        if (t.charCodeAt(i) !== 0x2c) break;
-        i++;
-      }
-      const from = i;
-      let v = 0;
-      for (let c = t.charCodeAt(i); c >= 0x30 && c <= 0x39; c = t.charCodeAt(++i)) v = v * 10 + (c - 0x30);
-      if (i === from) return undefined;
-      if (side === 0) {
-        if (part === 0) oldStart = v;
-        else oldCount = v;
-      } else if (part === 0) newStart = v;
-      else newCount = v;
-    }
-    // " +" between the sides, " @@" after them.
-    if (side === 0) {
-      if (t.charCodeAt(i) !== 0x20 || t.charCodeAt(i + 1) !== 0x2b) return undefined;
-      i += 2;
-    } else {
-      if (t.charCodeAt(i) !== 0x20 || t.charCodeAt(i + 1) !== 0x40 || t.charCodeAt(i + 2) !== 0x40) return undefined;
-      i += 3;
-    }
+  if (t.charCodeAt(i) === 0x2c) {
+    oldCount = numberAt(t, i + 1);
+    if (oldCount < 0) return undefined;
+    i = numberEnd;
   }
+  if (t.charCodeAt(i) !== 0x20 || t.charCodeAt(i + 1) !== 0x2b) return undefined;
+  const newStart = numberAt(t, i + 2);
+  if (newStart < 0) return undefined;
+  i = numberEnd;
+  let newCount = 1;
+  if (t.charCodeAt(i) === 0x2c) {
+    newCount = numberAt(t, i + 1);
+    if (newCount < 0) return undefined;
+    i = numberEnd;
+  }
+  if (t.charCodeAt(i) !== 0x20 || t.charCodeAt(i + 1) !== 0x40 || t.charCodeAt(i + 2) !== 0x40) return undefined;
+  i += 3;
   if (i > stop) return undefined;
   for (let j = i; j < stop; j++) {
     const c = t.charCodeAt(j);
